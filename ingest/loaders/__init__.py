@@ -1,0 +1,117 @@
+"""Files → ``Document``: Markdown/text (YAML front matter), PDF (pypdf) and HTML.
+
+Public surface::
+
+    SUPPORTED_SUFFIXES                      # suffixes load_file can read
+    LoadLimits(max_file_bytes, max_pdf_pages)
+    load_file(path, root, limits) -> Document        # raises IngestError(one-line reason)
+    iter_candidate_files(paths) -> (file, root) ...  # what to try loading, unsupported files included
+
+``IngestError`` messages never contain the path: the caller prefixes it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from ingest.documents import Document, IngestError
+from ingest.loaders.common import MB, LoadLimits, is_sidecar, read_limited, sidecar_paths
+from ingest.loaders.html import extract_html
+from ingest.loaders.markdown import extract_markdown
+from ingest.loaders.metadata import build_document, parse_yaml_mapping
+from ingest.loaders.pdf import extract_pdf
+
+__all__ = ["SUPPORTED_SUFFIXES", "LoadLimits", "iter_candidate_files", "load_file", "sidecar_paths"]
+
+_FORMAT_OF_SUFFIX = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+}
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_FORMAT_OF_SUFFIX)
+
+# A sidecar is a few lines of YAML; anything bigger is a mistake, not metadata.
+_MAX_SIDECAR_BYTES = 1 * MB
+
+
+def load_file(path: Path, root: Path | None, limits: LoadLimits) -> Document:
+    """Load one file as a ``Document``, or raise ``IngestError`` with a one-line reason.
+
+    ``root`` is the folder the file was found under (``doc_id`` falls back to the
+    path relative to it); None uses the file name.
+    """
+    if is_sidecar(path):
+        raise IngestError("sidecar metadata file (.meta.yaml), not a document")
+    suffix = path.suffix.lower()
+    fmt = _FORMAT_OF_SUFFIX.get(suffix)
+    if fmt is None:
+        raise IngestError(f"unsupported file type '{suffix}'" if suffix else "unsupported file type (no extension)")
+    data = read_limited(path, limits)
+    sidecar = _read_sidecar(path)
+    if fmt == "pdf":
+        extracted = extract_pdf(data, sidecar, limits)
+    elif fmt == "html":
+        extracted = extract_html(data, sidecar)
+    else:
+        extracted = extract_markdown(data, fmt, sidecar)
+    return build_document(extracted, path, root)
+
+
+def _read_sidecar(path: Path) -> dict[str, object]:
+    """Front matter from ``NAME.EXT.meta.yaml`` (or ``.meta.yml``) beside the file; {} when absent."""
+    for sidecar in sidecar_paths(path):
+        if not sidecar.is_file():
+            continue
+        try:
+            if sidecar.stat().st_size > _MAX_SIDECAR_BYTES:
+                raise IngestError(f"sidecar {sidecar.name} is over {_MAX_SIDECAR_BYTES // MB} MB")
+            source = sidecar.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8"
+            raise IngestError(f"cannot read sidecar {sidecar.name}: {reason}") from None
+        return parse_yaml_mapping(source, what=f"YAML in sidecar {sidecar.name}")
+    return {}
+
+
+def iter_candidate_files(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
+    """``(file, root)`` for every file to try, directories expanded recursively in sorted order.
+
+    Hidden files and folders (``.git``, ``.DS_Store``), README files below a given
+    folder and sidecar files are skipped; unsupported files are yielded so the caller can
+    report them. A path given directly is yielded even when hidden or missing
+    (``load_file`` then says why it cannot be read). Each file is yielded once.
+    """
+    seen: set[Path] = set()
+
+    def once(file: Path) -> bool:
+        key = file.resolve()
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    for given in paths:
+        if given.is_dir():
+            for file in _walk(given):
+                if once(file):
+                    yield file, given
+        elif not is_sidecar(given) and once(given):
+            yield given, given.parent
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        # Pruning in place keeps os.walk out of hidden folders; sorting makes the order stable.
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            # README files describe a folder for people; they are not regulations.
+            if name.startswith(".") or name.upper().startswith("README"):
+                continue
+            file = Path(dirpath, name)
+            if not is_sidecar(file):
+                yield file

@@ -1,0 +1,261 @@
+"""Incremental ingestion: files → documents → provisions → chunks → vectors + manifest.
+
+For every file: skip it when its bytes are unchanged; otherwise load, parse and
+chunk it, embed what the cache does not already hold, write the vectors, then
+flip the manifest to the new version in one transaction. A bad file is reported
+with its reason and the batch goes on; a crash at any point leaves each
+document wholly old or wholly new (see ``ingest.store.manifest``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from civicrag.settings import Settings
+from ingest.chunking import chunk_document
+from ingest.documents import Chunk, Document, IngestError, sha256_text
+from ingest.embedding import Embedder, EmbeddingCache, create_embedder
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, iter_candidate_files, load_file, sidecar_paths
+from ingest.parsing import parse_document
+from ingest.store import IndexStore
+from ingest.store.manifest import UNDATED, FileRow, now_iso
+
+# Bump when parsing or chunking changes what a file becomes, so unchanged files are redone once.
+PIPELINE_VERSION = "1"
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    chunks: int = 0  # chunks written by this run
+    embedded: int = 0  # chunks that needed a new embedding (the rest came from the cache)
+    recovered: int = 0  # leftovers of an interrupted run cleaned up
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+@dataclass
+class _Prepared:
+    doc: Document
+    version: str
+    content_hash: str
+    chunks: list[Chunk]
+
+
+class Ingestor:
+    """Holds the store and (lazily) the embedder for one or more ingest runs in a process."""
+
+    def __init__(self, settings: Settings, store: IndexStore | None = None, embedder: Embedder | None = None):
+        self.settings = settings
+        self.store = store or IndexStore(settings)
+        self._embedder = embedder
+        self.limits = LoadLimits.from_settings(settings)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = create_embedder(self.settings)
+        return self._embedder
+
+    def run(
+        self,
+        paths: Sequence[Path],
+        prune: bool = False,
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport(dry_run=dry_run)
+        manifest = self.store.manifest
+        if not dry_run:
+            report.recovered = self.store.recover()
+            manifest.set_state("embedder", self.settings.embedder_key)
+        self._seen: dict[tuple[str, str], tuple[str, str]] = {}
+        candidates = list(iter_candidate_files(list(paths)))
+        scanned: list[str] = []
+        for done, (file, root) in enumerate(candidates):
+            display = str(file)
+            scanned.append(display)
+            if progress:
+                progress(done, len(candidates), display)
+            try:
+                outcome = self._ingest_file(file, root, dry_run)
+            except IngestError as exc:
+                report.failed.append({"path": display, "error": str(exc)})
+                continue
+            if outcome == "unchanged":
+                report.unchanged += 1
+            else:
+                kind, n_chunks, n_embedded = outcome
+                setattr(report, kind, getattr(report, kind) + 1)
+                report.chunks += n_chunks
+                report.embedded += n_embedded
+        if progress:
+            progress(len(candidates), len(candidates), "")
+        if prune:
+            report.removed = self._prune(dry_run)
+        if not dry_run:
+            manifest.update_failures(scanned, [(f["path"], f["error"]) for f in report.failed])
+            self.store.lexical()  # rebuilds and persists the BM25 index when anything changed
+            manifest.set_state("last_ingest", now_iso())
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    # -- one file ------------------------------------------------------------
+    def _ingest_file(self, file: Path, root: Path, dry_run: bool) -> str | tuple[str, int, int]:
+        if file.suffix.lower() not in SUPPORTED_SUFFIXES:
+            raise IngestError(f"unsupported file type '{file.suffix.lower() or file.name}'")
+        manifest = self.store.manifest
+        key = str(file.resolve())
+        file_hash = self._file_hash(file)
+        known = manifest.file(key)
+        if known and known.file_hash == file_hash and manifest.has_document(known.doc_id):
+            # The bytes (and how we process them) are as when this file was last taken.
+            return "unchanged"
+
+        prepared = self._prepare(file, root)
+        doc = prepared.doc
+        seen_key = (doc.doc_id, prepared.version)
+        first = self._seen.setdefault(seen_key, (prepared.content_hash, str(file)))
+        if first[0] != prepared.content_hash:
+            raise IngestError(
+                f"same document ({doc.doc_id}) and effective date ({prepared.version}) as {first[1]}, "
+                "but different text; not ingested"
+            )
+        file_row = FileRow(key, file_hash, doc.doc_id, prepared.version, prepared.content_hash)
+        live = manifest.live_version(doc.doc_id, prepared.version)
+        if live and live.content_hash == prepared.content_hash:
+            # Same content reached through another path or touched bytes: just remember the file.
+            if not dry_run:
+                manifest.record_file(file_row)
+            return "unchanged"
+        kind = "updated" if manifest.has_document(doc.doc_id) else "added"
+        if dry_run:
+            return kind, len(prepared.chunks), 0
+        embedded = self._write(prepared, file_row)
+        return kind, len(prepared.chunks), embedded
+
+    def _file_hash(self, file: Path) -> str:
+        """Hash of the bytes and of everything that decides what the bytes become."""
+        try:
+            size = file.stat().st_size
+            if size > self.limits.max_file_bytes:
+                return ""  # the loader refuses it with the size in the message
+            digest = hashlib.sha256(_pipeline_fingerprint(self.settings).encode())
+            digest.update(file.read_bytes())
+            for sidecar in sidecar_paths(file):  # metadata edits must redo the file too
+                if sidecar.is_file():
+                    digest.update(sidecar.read_bytes())
+        except OSError as exc:
+            raise IngestError(f"cannot read file: {exc.strerror or exc}") from exc
+        return digest.hexdigest()
+
+    def _prepare(self, file: Path, root: Path) -> _Prepared:
+        doc = load_file(file, root, self.limits)
+        provisions = parse_document(doc)
+        version = doc.effective_date or UNDATED
+        content_hash = _document_hash(doc, self.settings)
+        chunks = chunk_document(
+            doc,
+            provisions,
+            self.embedder.count_tokens,
+            min(self.settings.chunk_max_tokens, self.embedder.max_tokens),
+            version,
+            content_hash,
+        )
+        chunks = [c for c in chunks if c.text.strip()]
+        if not chunks:
+            raise IngestError("no text to index after parsing")
+        return _Prepared(doc, version, content_hash, chunks)
+
+    def _write(self, prepared: _Prepared, file_row: FileRow) -> int:
+        store, manifest = self.store, self.store.manifest
+        doc = prepared.doc
+        texts = [c.embed_text for c in prepared.chunks]
+        tokens = store.tokenizer.tokenize_many(texts)
+        cache = EmbeddingCache(self.settings.embedding_cache_path)
+        try:
+            vectors, embedded = cache.embed_passages(self.embedder, texts)
+        finally:
+            cache.close()
+        # 1. pending rows (invisible)  2. vectors  3. one transaction flips visibility  4. old vectors go.
+        manifest.begin_version(doc, prepared.version, prepared.content_hash, prepared.chunks, tokens)
+        store.vectors.add(prepared.chunks, vectors)
+        manifest.activate_version(doc.doc_id, prepared.version, prepared.content_hash, file_row)
+        for row in manifest.unfinished():
+            if row.doc_id == doc.doc_id and row.status == "retired":
+                store.vectors.delete(manifest.chunk_ids(row.doc_id, row.version, row.content_hash))
+                manifest.purge(row)
+        return embedded
+
+    def _prune(self, dry_run: bool) -> int:
+        """Remove documents none of whose recorded files exist any more."""
+        manifest = self.store.manifest
+        existing: dict[str, bool] = {}
+        for row in manifest.files():
+            existing[row.doc_id] = existing.get(row.doc_id, False) or Path(row.path).exists()
+        gone = sorted(doc_id for doc_id, present in existing.items() if not present)
+        gone = [d for d in gone if manifest.has_document(d)]
+        if dry_run:
+            return len(gone)
+        for doc_id in gone:
+            manifest.retire_document(doc_id)
+        for row in manifest.unfinished():
+            if row.status == "retired":
+                self.store.vectors.delete(manifest.chunk_ids(row.doc_id, row.version, row.content_hash))
+                manifest.purge(row)
+        return len(gone)
+
+
+def _document_hash(doc: Document, settings: Settings) -> str:
+    """What decides whether a document must be redone: its text, metadata and how it is chunked."""
+    fields = {
+        "text": sha256_text(doc.text),
+        "title": doc.title,
+        "kind": doc.kind,
+        "jurisdiction": doc.jurisdiction,
+        "effective_date": doc.effective_date,
+        "promulgated": doc.promulgated,
+        "department": doc.department,
+        "source_url": doc.source_url,
+        "pipeline": _pipeline_fingerprint(settings),
+    }
+    return sha256_text(json.dumps(fields, sort_keys=True, ensure_ascii=False))
+
+
+def _pipeline_fingerprint(settings: Settings) -> str:
+    return f"{PIPELINE_VERSION}|{settings.chunk_max_tokens}|{settings.embedder_key}"
+
+
+def ingest_paths(
+    settings: Settings,
+    paths: Sequence[Path],
+    prune: bool = False,
+    dry_run: bool = False,
+    progress: ProgressCallback | None = None,
+) -> IngestReport:
+    """One-shot ingest for callers that do not keep an Ingestor around."""
+    ingestor = Ingestor(settings)
+    try:
+        return ingestor.run(paths, prune=prune, dry_run=dry_run, progress=progress)
+    finally:
+        ingestor.store.close()

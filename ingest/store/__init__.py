@@ -1,0 +1,88 @@
+"""Where chunks live: Chroma (vectors), a BM25 index (tokens) and the SQLite manifest (truth).
+
+``IndexStore`` opens the three together for a data directory; ingestion writes
+through it and retrieval reads through it.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from civicrag.settings import ConfigError, Settings
+from ingest.store.lexical import LexicalIndex, Tokenizer
+from ingest.store.manifest import Manifest, VersionRow
+from ingest.store.vectors import VectorIndex, collection_name, open_chroma_client
+
+
+class IndexStore:
+    """The manifest, the vector index and the lexical index of one data directory."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.manifest = Manifest(settings.manifest_path)
+        built_with = self.manifest.get_state("embedder")
+        if built_with and built_with != settings.embedder_key and self.manifest.counts()["chunks"]:
+            raise ConfigError(
+                f"the index in {settings.data_dir} was built with embedder {built_with!r}, but the settings "
+                f"say {settings.embedder_key!r}; use another data directory or the same embedder"
+            )
+        self.tokenizer = Tokenizer()
+
+    @cached_property
+    def vectors(self) -> VectorIndex:
+        client = open_chroma_client(self.settings)
+        return VectorIndex(client, collection_name(self.settings.chroma_collection, self.settings.embedder_key))
+
+    def recover(self) -> int:
+        """Finish what a crash interrupted: drop pending/retired versions and vectors no live chunk owns."""
+        repaired = 0
+        for row in self.manifest.unfinished():
+            self.vectors.delete(self.manifest.chunk_ids(row.doc_id, row.version, row.content_hash))
+            self.manifest.purge(row)
+            repaired += 1
+        orphans = self.vectors.all_ids() - self.manifest.all_chunk_ids()
+        if orphans:
+            self.vectors.delete(sorted(orphans))
+            repaired += len(orphans)
+        return repaired
+
+    def lexical(self) -> LexicalIndex:
+        """The BM25 index matching the manifest's generation, rebuilt and saved if it is stale."""
+        generation = self.manifest.generation
+        index = LexicalIndex.load(self.settings.lexical_dir)
+        if index is None or index.generation != generation:
+            index = self.rebuild_lexical()
+        return index
+
+    def rebuild_lexical(self) -> LexicalIndex:
+        generation = self.manifest.generation
+        ids: list[str] = []
+        tokens: list[list[str]] = []
+        for chunk_id, _text, _meta, chunk_tokens in self.manifest.live_chunks():
+            ids.append(chunk_id)
+            tokens.append(chunk_tokens)
+        index = LexicalIndex.build(ids, tokens, generation)
+        index.save(self.settings.lexical_dir)
+        return index
+
+    def status(self) -> dict[str, Any]:
+        counts = self.manifest.counts()
+        return {
+            **counts,
+            "embedder": self.settings.embedder_key,
+            "chroma": (
+                f"http://{self.settings.chroma_host}:{self.settings.chroma_port}"
+                if self.settings.chroma_host
+                else str(self.settings.chroma_dir)
+            ),
+            "data_dir": str(self.settings.data_dir),
+            "last_ingest": self.manifest.get_state("last_ingest"),
+            "failed_files": len(self.manifest.failures()),
+        }
+
+    def close(self) -> None:
+        self.manifest.close()
+
+
+__all__ = ["IndexStore", "LexicalIndex", "Manifest", "Tokenizer", "VectorIndex", "VersionRow"]

@@ -1,0 +1,137 @@
+"""The lexical leg: a Korean- and English-aware tokenizer and a BM25 index built at ingest time.
+
+Generic BM25 tokenizers split on spaces, so 주차장을 ≠ 주차장 and Korean keyword
+search silently finds nothing. Korean text goes through Kiwi's morphological
+analyser (content morphemes only: particles and endings are dropped); Latin
+words are lower-cased and Snowball-stemmed. Provision numbers (제7조의2, § 2-537,
+SECTION 3-1, Sec. 3-1) also become single tokens so an exact reference hits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+# Content-bearing Kiwi tags: nouns, verb/adjective stems, roots, numbers, foreign words, hanja.
+_KEEP_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SN", "SL", "SH", "W_SERIAL")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
+_KO_ARTICLE = re.compile(r"제\s*(\d+)\s*조(?:\s*의\s*(\d+))?")
+_EN_SECTION = re.compile(r"(§+|\bsection\b|\bsec\.?)\s*(\d+[a-z]?(?:[.\-:]\d+[a-z]?)*)", re.IGNORECASE)
+_EN_STOP = frozenset(
+    {
+        "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "how", "in",
+        "is", "it", "of", "on", "or", "that", "the", "this", "to", "was", "what", "when", "where",
+        "which", "who", "will", "with", "does", "do", "can", "i", "my",
+    }
+)
+
+
+class Tokenizer:
+    """Tokenizes documents and queries the same way. Kiwi loads lazily (≈1 s) on first Korean text."""
+
+    @cached_property
+    def _kiwi(self):  # type: ignore[no-untyped-def]
+        from ingest.kiwi import shared_kiwi
+
+        return shared_kiwi()
+
+    @cached_property
+    def _stemmer(self):  # type: ignore[no-untyped-def]
+        import Stemmer
+
+        return Stemmer.Stemmer("english")
+
+    def __call__(self, text: str) -> list[str]:
+        tokens = self._reference_tokens(text)
+        if _HANGUL.search(text):
+            for token in self._kiwi.tokenize(text):
+                tag = token.tag.split("-")[0]
+                if tag in _KEEP_TAGS:
+                    form = token.form.lower()
+                    tokens.append(self._stemmer.stemWord(form) if tag == "SL" else form)
+        else:
+            words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in _EN_STOP]
+            tokens.extend(self._stemmer.stemWords(words))
+        return tokens
+
+    def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
+        return [self(t) for t in texts]
+
+    @staticmethod
+    def _reference_tokens(text: str) -> list[str]:
+        refs = []
+        for match in _KO_ARTICLE.finditer(text):
+            refs.append(f"제{match.group(1)}조" + (f"의{match.group(2)}" if match.group(2) else ""))
+        for match in _EN_SECTION.finditer(text):
+            word = match.group(1).lower().rstrip(".")
+            prefix = "§" if word.startswith("§") else word  # "section" and "sec" stay distinct (Somerville)
+            refs.append(f"{prefix}{match.group(2).rstrip('.:').lower()}")
+        return refs
+
+
+class LexicalIndex:
+    """BM25 over chunk token lists (bm25s); persisted with the manifest generation it reflects."""
+
+    def __init__(self, chunk_ids: list[str], bm25: object | None, generation: int):
+        self.chunk_ids = chunk_ids
+        self._bm25 = bm25
+        self.generation = generation
+
+    @classmethod
+    def build(cls, chunk_ids: list[str], token_lists: list[list[str]], generation: int) -> LexicalIndex:
+        if not chunk_ids:
+            return cls([], None, generation)
+        import bm25s
+
+        bm25 = bm25s.BM25()
+        bm25.index(token_lists, show_progress=False)
+        return cls(list(chunk_ids), bm25, generation)
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk (aligned with ``chunk_ids``) for a tokenized query."""
+        if self._bm25 is None or not query_tokens:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        vocab = self._bm25.vocab_dict  # type: ignore[attr-defined]
+        known = [t for t in query_tokens if t in vocab]
+        if not known:
+            return np.zeros(len(self.chunk_ids), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)  # type: ignore[attr-defined]
+
+    def save(self, directory: Path) -> None:
+        """Write to a sibling temp dir, then swap it in, so a reader never sees half an index."""
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = directory.with_name(directory.name + ".tmp")
+        old = directory.with_name(directory.name + ".old")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        if self._bm25 is not None:
+            self._bm25.save(str(tmp / "bm25"))  # type: ignore[attr-defined]
+        (tmp / "index.json").write_text(
+            json.dumps({"generation": self.generation, "chunk_ids": self.chunk_ids}), encoding="utf-8"
+        )
+        shutil.rmtree(old, ignore_errors=True)
+        if directory.exists():
+            os.replace(directory, old)
+        os.replace(tmp, directory)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex | None:
+        meta_path = directory / "index.json"
+        if not meta_path.is_file():
+            return None
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        bm25 = None
+        if (directory / "bm25").is_dir():
+            import bm25s
+
+            bm25 = bm25s.BM25.load(str(directory / "bm25"))
+        return cls(meta["chunk_ids"], bm25, int(meta["generation"]))

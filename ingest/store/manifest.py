@@ -1,0 +1,364 @@
+"""The manifest (SQLite): the source of truth for what is indexed.
+
+Tables
+- ``versions``: one row per (document, version, content). ``status`` is
+  ``pending`` while its vectors are being written, ``live`` once visible, and
+  ``retired`` when replaced and waiting for its vectors to be deleted. Versions
+  are keyed by effective date; ``valid_from``/``valid_to`` say when each is in
+  force (``valid_to`` is NULL for the current one).
+- ``chunks``: text, metadata and lexical tokens of every chunk of every version.
+- ``files``: which file produced which version, with its byte hash, for fast skips.
+- ``failures``: the files the last ingest could not take, with the reason.
+- ``state``: the generation counter (bumped on every visible change) and more.
+
+A document switches from its old to its new version in one SQLite transaction,
+after the new vectors are written; readers only see ``live`` rows, so each
+document is wholly old or wholly new whatever point a crash interrupts.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ingest.documents import Chunk, Document
+
+UNDATED = "undated"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS versions (
+    doc_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'live', 'retired')),
+    source TEXT NOT NULL,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    jurisdiction TEXT NOT NULL,
+    language TEXT NOT NULL,
+    format TEXT NOT NULL,
+    effective_date TEXT,
+    valid_from TEXT,
+    valid_to TEXT,
+    chunk_count INTEGER NOT NULL,
+    ingested_at TEXT NOT NULL,
+    meta_json TEXT NOT NULL,
+    PRIMARY KEY (doc_id, version, content_hash)
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    chunk_id TEXT PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    embed_text TEXT NOT NULL,
+    metadata_json TEXT NOT NULL,
+    tokens_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_version ON chunks (doc_id, version, content_hash);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    file_hash TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS failures (path TEXT PRIMARY KEY, error TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    doc_id: str
+    version: str
+    content_hash: str
+    status: str
+    source: str
+    title: str
+    kind: str
+    jurisdiction: str
+    language: str
+    format: str
+    effective_date: str | None
+    valid_from: str | None
+    valid_to: str | None
+    chunk_count: int
+    ingested_at: str
+    meta_json: str
+
+    @property
+    def superseded(self) -> bool:
+        return self.valid_to is not None
+
+    def in_force(self, as_of: str) -> bool:
+        """Whether this version applies on ``as_of`` (ISO date)."""
+        starts_ok = self.valid_from is None or self.valid_from <= as_of
+        ends_ok = self.valid_to is None or as_of < self.valid_to
+        return starts_ok and ends_ok
+
+
+@dataclass(frozen=True)
+class FileRow:
+    path: str
+    file_hash: str
+    doc_id: str
+    version: str
+    content_hash: str
+
+
+class Manifest:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        # Autocommit mode; explicit BEGIN IMMEDIATE in transaction() keeps each change atomic.
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+
+    # -- state ---------------------------------------------------------------
+    def get_state(self, key: str, default: str | None = None) -> str | None:
+        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def _set_state(self, db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (key, value))
+
+    def set_state(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            self._set_state(db, key, value)
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_state("generation", "0") or 0)
+
+    def _bump(self, db: sqlite3.Connection) -> None:
+        current = db.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()
+        self._set_state(db, "generation", str(int(current[0]) + 1 if current else 1))
+
+    # -- reads ---------------------------------------------------------------
+    def versions(self, doc_id: str | None = None, status: str = "live") -> list[VersionRow]:
+        sql = "SELECT * FROM versions WHERE status = ?"
+        args: list[Any] = [status]
+        if doc_id is not None:
+            sql += " AND doc_id = ?"
+            args.append(doc_id)
+        sql += " ORDER BY doc_id, COALESCE(valid_from, ''), version"
+        return [VersionRow(*row) for row in self._db.execute(sql, args)]
+
+    def live_version(self, doc_id: str, version: str) -> VersionRow | None:
+        row = self._db.execute(
+            "SELECT * FROM versions WHERE doc_id = ? AND version = ? AND status = 'live'", (doc_id, version)
+        ).fetchone()
+        return VersionRow(*row) if row else None
+
+    def has_document(self, doc_id: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM versions WHERE doc_id = ? AND status = 'live' LIMIT 1", (doc_id,)
+        ).fetchone()
+        return row is not None
+
+    def file(self, path: str) -> FileRow | None:
+        row = self._db.execute(
+            "SELECT path, file_hash, doc_id, version, content_hash FROM files WHERE path = ?", (path,)
+        ).fetchone()
+        return FileRow(*row) if row else None
+
+    def files(self) -> list[FileRow]:
+        return [
+            FileRow(*row)
+            for row in self._db.execute("SELECT path, file_hash, doc_id, version, content_hash FROM files")
+        ]
+
+    def chunk_ids(self, doc_id: str, version: str, content_hash: str) -> list[str]:
+        return [
+            row[0]
+            for row in self._db.execute(
+                "SELECT chunk_id FROM chunks WHERE doc_id = ? AND version = ? AND content_hash = ? ORDER BY seq",
+                (doc_id, version, content_hash),
+            )
+        ]
+
+    def live_chunks(self) -> Iterator[tuple[str, str, dict[str, Any], list[str]]]:
+        """(chunk_id, text, metadata, tokens) of every live chunk, in a stable order."""
+        rows = self._db.execute(
+            "SELECT c.chunk_id, c.text, c.metadata_json, c.tokens_json FROM chunks c JOIN versions v "
+            "ON c.doc_id = v.doc_id AND c.version = v.version AND c.content_hash = v.content_hash "
+            "WHERE v.status = 'live' ORDER BY c.doc_id, c.version, c.seq"
+        )
+        for chunk_id, text, metadata_json, tokens_json in rows:
+            yield chunk_id, text, json.loads(metadata_json), json.loads(tokens_json)
+
+    def counts(self) -> dict[str, int]:
+        one = self._db.execute
+        return {
+            "documents": one("SELECT COUNT(DISTINCT doc_id) FROM versions WHERE status = 'live'").fetchone()[0],
+            "versions": one("SELECT COUNT(*) FROM versions WHERE status = 'live'").fetchone()[0],
+            "superseded_versions": one(
+                "SELECT COUNT(*) FROM versions WHERE status = 'live' AND valid_to IS NOT NULL"
+            ).fetchone()[0],
+            "chunks": one(
+                "SELECT COALESCE(SUM(chunk_count), 0) FROM versions WHERE status = 'live'"
+            ).fetchone()[0],
+            "files": one("SELECT COUNT(*) FROM files").fetchone()[0],
+        }
+
+    def failures(self) -> list[tuple[str, str]]:
+        return list(self._db.execute("SELECT path, error FROM failures ORDER BY path"))
+
+    def unfinished(self) -> list[VersionRow]:
+        """Versions a crash left behind: pending (never made visible) or retired (not yet deleted)."""
+        rows = self._db.execute("SELECT * FROM versions WHERE status IN ('pending', 'retired')")
+        return [VersionRow(*row) for row in rows]
+
+    def all_chunk_ids(self) -> set[str]:
+        return {row[0] for row in self._db.execute("SELECT chunk_id FROM chunks")}
+
+    # -- writes --------------------------------------------------------------
+    def begin_version(
+        self,
+        doc: Document,
+        version: str,
+        content_hash: str,
+        chunks: list[Chunk],
+        tokens: list[list[str]],
+    ) -> None:
+        """Record a new version as pending, with its chunks (invisible to readers until activated)."""
+        meta = {
+            "promulgated": doc.promulgated,
+            "department": doc.department,
+            "source_url": doc.source_url,
+            "ocr": doc.ocr,
+            **{k: v for k, v in doc.extra.items() if isinstance(v, str | int | float | bool | list)},
+        }
+        with self.transaction() as db:
+            self._delete_version(db, doc.doc_id, version, content_hash)
+            db.execute(
+                "INSERT INTO versions VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)",
+                (
+                    doc.doc_id,
+                    version,
+                    content_hash,
+                    doc.source,
+                    doc.title,
+                    doc.kind,
+                    doc.jurisdiction,
+                    doc.language,
+                    doc.format,
+                    doc.effective_date,
+                    len(chunks),
+                    now_iso(),
+                    json.dumps(meta, ensure_ascii=False, default=str),
+                ),
+            )
+            db.executemany(
+                "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        c.chunk_id,
+                        doc.doc_id,
+                        version,
+                        content_hash,
+                        i,
+                        c.text,
+                        c.embed_text,
+                        json.dumps(c.metadata, ensure_ascii=False),
+                        json.dumps(t, ensure_ascii=False),
+                    )
+                    for i, (c, t) in enumerate(zip(chunks, tokens, strict=True))
+                ],
+            )
+
+    def activate_version(self, doc_id: str, version: str, content_hash: str, file: FileRow) -> None:
+        """Make a pending version live, retiring the one it replaces, in one transaction."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE versions SET status = 'retired' WHERE doc_id = ? AND version = ? AND status = 'live' "
+                "AND content_hash != ?",
+                (doc_id, version, content_hash),
+            )
+            db.execute(
+                "UPDATE versions SET status = 'live' WHERE doc_id = ? AND version = ? AND content_hash = ?",
+                (doc_id, version, content_hash),
+            )
+            self._recompute_validity(db, doc_id)
+            self._record_file(db, file)
+            self._bump(db)
+
+    def record_file(self, file: FileRow) -> None:
+        with self.transaction() as db:
+            self._record_file(db, file)
+
+    def _record_file(self, db: sqlite3.Connection, file: FileRow) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+            (file.path, file.file_hash, file.doc_id, file.version, file.content_hash, now_iso()),
+        )
+
+    def retire_document(self, doc_id: str) -> None:
+        """Hide every version of a document (its vectors are deleted afterwards by purge)."""
+        with self.transaction() as db:
+            db.execute("UPDATE versions SET status = 'retired' WHERE doc_id = ?", (doc_id,))
+            db.execute("DELETE FROM files WHERE doc_id = ?", (doc_id,))
+            self._bump(db)
+
+    def purge(self, row: VersionRow) -> None:
+        """Forget a pending or retired version and its chunks (after its vectors are gone)."""
+        with self.transaction() as db:
+            self._delete_version(db, row.doc_id, row.version, row.content_hash)
+
+    def _delete_version(self, db: sqlite3.Connection, doc_id: str, version: str, content_hash: str) -> None:
+        args = (doc_id, version, content_hash)
+        db.execute("DELETE FROM chunks WHERE doc_id = ? AND version = ? AND content_hash = ?", args)
+        db.execute("DELETE FROM versions WHERE doc_id = ? AND version = ? AND content_hash = ?", args)
+
+    def _recompute_validity(self, db: sqlite3.Connection, doc_id: str) -> None:
+        """Each live version is in force from its effective date until the next version's."""
+        rows = db.execute(
+            "SELECT version, content_hash, effective_date FROM versions WHERE doc_id = ? AND status = 'live'",
+            (doc_id,),
+        ).fetchall()
+        # Undated versions sort first: a dated amendment supersedes them.
+        ordered = sorted(rows, key=lambda r: (r[2] is not None, r[2] or ""))
+        for i, (version, content_hash, effective) in enumerate(ordered):
+            valid_to = ordered[i + 1][2] if i + 1 < len(ordered) else None
+            db.execute(
+                "UPDATE versions SET valid_from = ?, valid_to = ? WHERE doc_id = ? AND version = ? "
+                "AND content_hash = ?",
+                (effective, valid_to, doc_id, version, content_hash),
+            )
+
+    def update_failures(self, scanned: Iterable[str], failures: Iterable[tuple[str, str]]) -> None:
+        """Forget old failures of the files just scanned, then record this run's."""
+        with self.transaction() as db:
+            db.executemany("DELETE FROM failures WHERE path = ?", [(p,) for p in scanned])
+            db.executemany(
+                "INSERT OR REPLACE INTO failures VALUES (?, ?, ?)", [(p, e, now_iso()) for p, e in failures]
+            )

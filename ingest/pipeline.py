@@ -114,7 +114,9 @@ class Ingestor:
         if prune:
             report.removed = self._prune(dry_run)
         if not dry_run:
-            manifest.update_failures(scanned, [(f["path"], f["error"]) for f in report.failed])
+            # Failures of files that are gone (deleted after a failed run) are no longer news.
+            vanished = [path for path, _ in manifest.failures() if not Path(path).exists()]
+            manifest.update_failures([*scanned, *vanished], [(f["path"], f["error"]) for f in report.failed])
             self.store.lexical()  # rebuilds and persists the BM25 index when anything changed
             manifest.set_state("last_ingest", now_iso())
         report.seconds = round(time.perf_counter() - started, 3)

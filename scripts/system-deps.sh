@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs beyond Python: chromium (browser tests of the web UI) and
+# Tesseract with Korean and English data (OCR of scanned PDFs). Installs only what is missing.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
+if command -v tesseract >/dev/null 2>&1; then
+  langs=$(tesseract --list-langs 2>/dev/null || true)
+  grep -qx kor <<<"$langs" || need+=(tesseract-ocr-kor)
+  grep -qx eng <<<"$langs" || need+=(tesseract-ocr-eng)
+else
+  need+=(tesseract-ocr-kor tesseract-ocr-eng)
+fi
+((${#need[@]})) || exit 0
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "missing system packages: ${need[*]} (install them with your package manager; the tests that need them will be skipped)" >&2
+  exit 0
+fi
+echo "installing system packages: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG_NAME = "civicrag.toml"
@@ -61,6 +61,14 @@ class _TomlSource(PydanticBaseSettingsSource):
         return flat
 
 
+class UserEntry(BaseModel):
+    """One login of the web app: its role and a bcrypt hash of its password (never the password)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["staff", "admin"] = "staff"
+    password_hash: str = Field(..., min_length=20)
+
+
 class Settings(BaseSettings):
     """Everything a civicrag process can be configured with."""
 
@@ -95,6 +103,14 @@ class Settings(BaseSettings):
     limit_file_mb: float = Field(50.0, gt=0, description="Larger files are refused.")
     limit_pdf_pages: int = Field(2000, ge=1)
 
+    # -- ocr (scanned PDF pages; needs the tesseract binary) -------------------
+    ocr_enabled: bool = Field(True, description="OCR PDF pages that have no text layer, when Tesseract is installed.")
+    ocr_languages: str = Field(
+        "kor+eng", description="Tesseract languages ('+'-joined); a document known to be English uses eng only."
+    )
+    ocr_dpi: int = Field(300, ge=72, le=600, description="Resolution scanned pages are rendered at for OCR.")
+    ocr_max_pages: int = Field(200, ge=1, description="A PDF with more pages to OCR is reported, not read.")
+
     # -- answers (LLM) ---------------------------------------------------------
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint; unset = extractive answers.")
     llm_model: str = ""
@@ -122,7 +138,7 @@ class Settings(BaseSettings):
     retrieval_rerank_top: int = Field(20, ge=1, description="Fused candidates the cross-encoder re-scores.")
     retrieval_neighbours: int = Field(0, ge=0, le=3, description="Add the N articles around the top hits.")
     retrieval_fact_boost: float = Field(
-        1.0, ge=0, description="Vote for top candidates stating the kind of fact asked (amount, period …)."
+        0.0, ge=0, description="Vote for top candidates stating the kind of fact asked (amount, period …)."
     )
     answer_related: int = Field(4, ge=0, le=20, description="Related provisions listed after an answer.")
     answer_refusal_threshold: float = Field(
@@ -130,6 +146,26 @@ class Settings(BaseSettings):
     )
     llm_max_chunks: int = Field(6, ge=1, le=30, description="Retrieved chunks given to the LLM.")
     llm_temperature: float = Field(0.0, ge=0, le=2)
+
+    # -- server and access -----------------------------------------------------
+    auth_mode: Literal["users", "open-demo"] = Field(
+        "users", description="users: log in with `users`; open-demo: no login, everyone gets open_demo_role."
+    )
+    users: dict[str, UserEntry] = Field(
+        default_factory=dict,
+        description='name -> {role = "staff"|"admin", password_hash = "$2b$..."} (civicrag hash-password).',
+    )
+    open_demo_role: Literal["staff", "admin"] = Field("staff", description="Role of everyone in open-demo mode.")
+    session_secret: SecretStr | None = Field(
+        None, description="Signs the login cookie; unset = random per process (logins end on restart)."
+    )
+    session_max_age_s: int = Field(8 * 3600, ge=60, description="Login cookie lifetime.")
+    server_max_body_kb: int = Field(64, ge=1, description="Largest JSON request body the API accepts.")
+    server_question_max_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+    upload_max_mb: float = Field(20.0, gt=0, description="Largest document an admin may upload.")
+    ingest_sources: list[Path] = Field(
+        default_factory=list, description="Folders a re-ingest from the admin console scans, besides uploads."
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -141,6 +141,11 @@ def _metadata(
 ) -> dict[str, str | int | float | bool]:
     page_start = doc.page_at(provision.start) or 0
     page_end = doc.page_at(max(provision.start, provision.end - 1)) or 0
+    ocr = doc.ocr
+    ocr_pages = doc.extra.get("ocr_pages")
+    if ocr_pages and not doc.extra.get("ocr_text_layer"):
+        # In a mixed PDF only the chunks on OCR'd pages carry the "check the original" warning.
+        ocr = any(page_start <= int(p) <= page_end for p in ocr_pages)
     return {
         "doc_id": doc.doc_id,
         "title": doc.title,
@@ -160,7 +165,7 @@ def _metadata(
         "source": doc.source,
         "source_url": doc.source_url or "",
         "format": doc.format,
-        "ocr": doc.ocr,
+        "ocr": ocr,
         "version": version,
         "seq": seq,
         "content_hash": sha256_text(text),

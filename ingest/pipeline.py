@@ -22,6 +22,7 @@ from ingest.chunking import chunk_document
 from ingest.documents import Chunk, Document, IngestError, sha256_text
 from ingest.embedding import Embedder, EmbeddingCache, create_embedder
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, iter_candidate_files, load_file, sidecar_paths
+from ingest.loaders.ocr import OcrOptions
 from ingest.parsing import parse_document
 from ingest.store import IndexStore
 from ingest.store.manifest import UNDATED, FileRow, now_iso
@@ -69,6 +70,7 @@ class Ingestor:
         self.store = store or IndexStore(settings)
         self._embedder = embedder
         self.limits = LoadLimits.from_settings(settings)
+        self.ocr = OcrOptions.from_settings(settings)
 
     @property
     def embedder(self) -> Embedder:
@@ -172,7 +174,7 @@ class Ingestor:
         return digest.hexdigest()
 
     def _prepare(self, file: Path, root: Path) -> _Prepared:
-        doc = load_file(file, root, self.limits)
+        doc = load_file(file, root, self.limits, ocr=self.ocr)
         provisions = parse_document(doc)
         version = doc.effective_date or UNDATED
         content_hash = _document_hash(doc, self.settings)
@@ -245,7 +247,8 @@ def _document_hash(doc: Document, settings: Settings) -> str:
 
 
 def _pipeline_fingerprint(settings: Settings) -> str:
-    return f"{PIPELINE_VERSION}|{settings.chunk_max_tokens}|{settings.embedder_key}"
+    ocr = f"{settings.ocr_enabled}|{settings.ocr_languages}|{settings.ocr_dpi}"
+    return f"{PIPELINE_VERSION}|{settings.chunk_max_tokens}|{settings.embedder_key}|{ocr}"
 
 
 def ingest_paths(

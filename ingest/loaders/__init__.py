@@ -1,10 +1,12 @@
-"""Files → ``Document``: Markdown/text (YAML front matter), PDF (pypdf) and HTML.
+"""Files → ``Document``: Markdown/text (YAML front matter), PDF (pypdf, OCR for scanned
+pages), HTML, HWPX, HWP 5 and DOCX.
 
 Public surface::
 
     SUPPORTED_SUFFIXES                      # suffixes load_file can read
     LoadLimits(max_file_bytes, max_pdf_pages)
-    load_file(path, root, limits) -> Document        # raises IngestError(one-line reason)
+    OcrOptions(enabled, languages, dpi, max_pages)   # OcrOptions.from_settings(settings)
+    load_file(path, root, limits, ocr=None) -> Document   # raises IngestError(one-line reason)
     iter_candidate_files(paths) -> (file, root) ...  # what to try loading, unsupported files included
 
 ``IngestError`` messages never contain the path: the caller prefixes it.
@@ -18,12 +20,23 @@ from pathlib import Path
 
 from ingest.documents import Document, IngestError
 from ingest.loaders.common import MB, LoadLimits, is_sidecar, read_limited, sidecar_paths
+from ingest.loaders.docx import extract_docx
 from ingest.loaders.html import extract_html
+from ingest.loaders.hwp import extract_hwp
+from ingest.loaders.hwpx import extract_hwpx
 from ingest.loaders.markdown import extract_markdown
 from ingest.loaders.metadata import build_document, parse_yaml_mapping
+from ingest.loaders.ocr import OcrOptions
 from ingest.loaders.pdf import extract_pdf
 
-__all__ = ["SUPPORTED_SUFFIXES", "LoadLimits", "iter_candidate_files", "load_file", "sidecar_paths"]
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "LoadLimits",
+    "OcrOptions",
+    "iter_candidate_files",
+    "load_file",
+    "sidecar_paths",
+]
 
 _FORMAT_OF_SUFFIX = {
     ".md": "markdown",
@@ -32,6 +45,9 @@ _FORMAT_OF_SUFFIX = {
     ".pdf": "pdf",
     ".html": "html",
     ".htm": "html",
+    ".hwpx": "hwpx",
+    ".hwp": "hwp",
+    ".docx": "docx",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_FORMAT_OF_SUFFIX)
 
@@ -39,11 +55,12 @@ SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_FORMAT_OF_SUFFIX)
 _MAX_SIDECAR_BYTES = 1 * MB
 
 
-def load_file(path: Path, root: Path | None, limits: LoadLimits) -> Document:
+def load_file(path: Path, root: Path | None, limits: LoadLimits, ocr: OcrOptions | None = None) -> Document:
     """Load one file as a ``Document``, or raise ``IngestError`` with a one-line reason.
 
     ``root`` is the folder the file was found under (``doc_id`` falls back to the
-    path relative to it); None uses the file name.
+    path relative to it); None uses the file name. ``ocr`` says whether and how
+    scanned PDF pages are read (None: the defaults, OCR on when Tesseract is installed).
     """
     if is_sidecar(path):
         raise IngestError("sidecar metadata file (.meta.yaml), not a document")
@@ -54,7 +71,13 @@ def load_file(path: Path, root: Path | None, limits: LoadLimits) -> Document:
     data = read_limited(path, limits)
     sidecar = _read_sidecar(path)
     if fmt == "pdf":
-        extracted = extract_pdf(data, sidecar, limits)
+        extracted = extract_pdf(data, sidecar, limits, ocr=ocr)
+    elif fmt == "hwpx":
+        extracted = extract_hwpx(data, sidecar)
+    elif fmt == "hwp":
+        extracted = extract_hwp(data, sidecar)
+    elif fmt == "docx":
+        extracted = extract_docx(data, sidecar)
     elif fmt == "html":
         extracted = extract_html(data, sidecar)
     else:

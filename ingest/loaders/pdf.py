@@ -1,7 +1,13 @@
-"""PDF → text with page offsets, via pypdf.
+"""PDF → text with page offsets, via pypdf; pages without a text layer through OCR.
 
 pypdf raises many exception types on damaged files; every one of them becomes
 a one-line ``IngestError`` here, so a bad PDF never shows a traceback.
+
+A page whose text layer is (nearly) empty but which holds an image is a scan:
+with Tesseract installed and OCR enabled it is rendered and read (``ocr.py``),
+keeping its page number; the document is then marked ``ocr`` and the pages read
+that way are listed in ``extra["ocr_pages"]``. Without Tesseract a fully scanned
+file is reported as needing OCR, and a mixed one keeps its text pages.
 """
 
 from __future__ import annotations
@@ -25,10 +31,17 @@ from ingest.loaders.common import (
     normalise_language,
     normalise_newlines,
 )
+from ingest.loaders.ocr import OcrOptions, choose_languages, open_pdf, read_page, render_page
 from ingest.loaders.reflow import Spacer, rejoin_hyphenated, rejoin_korean_wraps
 
 # Fewer non-space characters than this in the whole file: no usable text layer.
 MIN_TEXT_CHARS = 20
+# A page with fewer non-space characters than this (a stamped page number, a Bates label) and an
+# image on it is a scan: OCR reads it when available.
+MIN_PAGE_TEXT_CHARS = 20
+SCANNED_MESSAGE = "no text layer on any page (scanned PDF?): needs OCR"
+# Non-space characters of text pages enough to tell a mixed PDF's language (a short paragraph).
+_LANGUAGE_SAMPLE_CHARS = 100
 # Producers whose text layer is OCR output (citations then tell staff to check the original).
 _OCR_PRODUCERS = re.compile(r"paper capture|ocr|abbyy|finereader|tesseract|omnipage|readiris|clearscan", re.I)
 _WORD_TITLE_PREFIX = re.compile(r"^Microsoft (?:Word|PowerPoint|Excel) - ", re.I)
@@ -55,12 +68,21 @@ def _short(exc: BaseException) -> str:
     return message if len(message) <= 120 else message[:117] + "..."
 
 
-def extract_pdf(data: bytes, sidecar: dict[str, Any], limits: LoadLimits, spacer: Spacer | None = None) -> Extracted:
+def extract_pdf(
+    data: bytes,
+    sidecar: dict[str, Any],
+    limits: LoadLimits,
+    spacer: Spacer | None = None,
+    ocr: OcrOptions | None = None,
+) -> Extracted:
+    """``ocr`` None means the defaults (OCR on, ``kor+eng``, when Tesseract is installed)."""
     with _quiet_pypdf():
-        return _extract(data, sidecar, limits, spacer)
+        return _extract(data, sidecar, limits, spacer, ocr or OcrOptions())
 
 
-def _extract(data: bytes, sidecar: dict[str, Any], limits: LoadLimits, spacer: Spacer | None) -> Extracted:
+def _extract(
+    data: bytes, sidecar: dict[str, Any], limits: LoadLimits, spacer: Spacer | None, ocr: OcrOptions
+) -> Extracted:
     if b"%PDF-" not in data[:1024]:  # the header may follow some junk, within the first 1 KB
         raise IngestError("corrupt PDF: no %PDF header (not a PDF file?)")
     try:
@@ -97,11 +119,15 @@ def _extract(data: bytes, sidecar: dict[str, Any], limits: LoadLimits, spacer: S
         pages.append(normalise_newlines(page_text).strip("\n"))
     if len(failed) == n_pages:
         raise IngestError("corrupt PDF: text extraction failed on every page")
+    hint = normalise_language(sidecar.get("language"))
+    ocr_pages, ocr_languages = _ocr_textless_pages(data, pages, failed, hint, ocr)
     if sum(len("".join(p.split())) for p in pages) < MIN_TEXT_CHARS:
-        raise IngestError("no text layer on any page (scanned PDF?): needs OCR")
+        if ocr_pages:
+            raise IngestError(f"OCR found no text on any page ({len(ocr_pages)} scanned pages read)")
+        raise IngestError(SCANNED_MESSAGE)
 
     info = _info(reader)
-    language = normalise_language(sidecar.get("language")) or detect_language("\n".join(pages))
+    language = hint or detect_language("\n".join(pages))
     pages = [rejoin_hyphenated(p) for p in pages]
     if language == "ko":
         pages = rejoin_korean_wraps(pages, spacer)
@@ -117,8 +143,15 @@ def _extract(data: bytes, sidecar: dict[str, Any], limits: LoadLimits, spacer: S
         extra["unreadable_pages"] = failed
     blank = [i + 1 for i, p in enumerate(pages) if not p.strip() and i + 1 not in failed]
     if blank:
-        extra["pages_without_text"] = blank  # scanned pages inside a text PDF need OCR too
+        extra["pages_without_text"] = blank  # scanned pages that OCR could not (or did not) read
+    if ocr_pages:
+        extra["ocr_pages"] = ocr_pages
+        extra["ocr_languages"] = ocr_languages
     producer = " ".join(v for v in (info.get("/Producer"), info.get("/Creator")) if v)
+    text_layer_ocr = bool(_OCR_PRODUCERS.search(producer))
+    if text_layer_ocr and ocr_pages:
+        # Both kinds in one file: per-page flags must not read the text layer as original text.
+        extra["ocr_text_layer"] = True
     return Extracted(
         text="\n".join(pages),
         format="pdf",
@@ -126,9 +159,68 @@ def _extract(data: bytes, sidecar: dict[str, Any], limits: LoadLimits, spacer: S
         title_hint=_clean_title(info.get("/Title")),
         language_hint=language,
         page_starts=page_starts,
-        ocr=bool(_OCR_PRODUCERS.search(producer)),
+        ocr=bool(ocr_pages) or text_layer_ocr,
         extra=extra,
     )
+
+
+def _textless(page_text: str) -> bool:
+    return len("".join(page_text.split())) < MIN_PAGE_TEXT_CHARS
+
+
+def _ocr_textless_pages(
+    data: bytes, pages: list[str], failed: list[int], hint: str | None, ocr: OcrOptions
+) -> tuple[list[int], str]:
+    """OCR, in place in ``pages``, every textless page that holds an image; ``(1-based pages read, languages)``.
+
+    Nothing happens when OCR is off or Tesseract is missing: a fully scanned file
+    is then reported by the caller, a mixed one keeps its text pages.
+    """
+    candidates = [i for i, text in enumerate(pages) if _textless(text) and i + 1 not in failed]
+    binary = ocr.binary() if ocr.enabled else None
+    if not candidates or binary is None:
+        return [], ""
+    if len(candidates) > ocr.max_pages:
+        raise IngestError(
+            f"{len(candidates)} pages need OCR, over the {ocr.max_pages}-page OCR limit (setting ocr_max_pages)"
+        )
+    # The text pages, when there are enough, tell the language better than the settings can.
+    text_pages = "\n".join(p for p in pages if not _textless(p))
+    if hint is None and len("".join(text_pages.split())) >= _LANGUAGE_SAMPLE_CHARS:
+        hint = detect_language(text_pages)
+    languages = choose_languages(ocr, binary, hint)
+    # Still unknown (a wholly scanned file, no sidecar): the first page read decides. kor+eng on an
+    # English scan turns smudges into stray Hangul ("으아 이 으ㄴㄴㄴ" on a Rivergrove page), so an
+    # English first page is read again with eng alone, and so are the pages after it.
+    narrow = hint is None and languages != "eng" and "eng" in languages.split("+")
+    try:
+        document = open_pdf(data)
+    except IngestError:
+        if len(candidates) == len(pages):
+            raise  # nothing else to read: say why
+        return [], ""  # PDFium refuses what pypdf read: keep the text pages
+    read: list[int] = []
+    try:
+        for index in candidates:
+            try:
+                image = render_page(document, index, ocr.dpi)
+            except Exception:  # a page PDFium cannot draw stays textless, like a page pypdf cannot read
+                continue
+            if image is None:
+                continue  # no image, or no ink: a blank page, nothing to read
+            text = read_page(image, binary, languages)
+            if narrow and len("".join(text.split())) >= MIN_PAGE_TEXT_CHARS:
+                narrow = False
+                if detect_language(text) == "en":
+                    languages = "eng"
+                    text = read_page(image, binary, languages)
+            text = normalise_newlines(text).strip("\n")
+            if len("".join(text.split())) > len("".join(pages[index].split())):
+                pages[index] = text
+                read.append(index + 1)
+    finally:
+        document.close()
+    return read, languages
 
 
 def _info(reader: Any) -> dict[str, str]:

@@ -20,7 +20,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from ingest.documents import Document, IngestError
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, iter_candidate_files, load_file
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, OcrOptions, iter_candidate_files, load_file
 from ingest.loaders.common import decode_text, detect_language, human_size
 from ingest.loaders.metadata import iso_date
 from ingest.loaders.reflow import _space_at, rejoin_hyphenated, rejoin_korean_wraps
@@ -188,7 +188,7 @@ def test_cp949_korean_text_is_decoded(tmp_path: Path) -> None:
             b"---\n- a\n- b\n---\nbody\n",
             "invalid YAML front matter: expected a mapping of keys, got list",
         ),
-        ("doc.docx", b"PK\x03\x04", "unsupported file type '.docx'"),
+        ("doc.odt", b"PK\x03\x04", "unsupported file type '.odt'"),
         ("README", b"text", "unsupported file type (no extension)"),
     ],
 )
@@ -376,7 +376,7 @@ def test_iter_candidate_files(tmp_path: Path) -> None:
         "b/z.md",
         "a.pdf",
         "a.pdf.meta.yaml",
-        "notes.docx",
+        "notes.odt",
         ".hidden.md",
         ".git/config.md",
         "b/.x/y.md",
@@ -387,11 +387,11 @@ def test_iter_candidate_files(tmp_path: Path) -> None:
     found = list(iter_candidate_files([tmp_path, given_file]))
     assert [(f.relative_to(tmp_path).as_posix(), root) for f, root in found] == [
         ("a.pdf", tmp_path),
-        ("notes.docx", tmp_path),  # unsupported files are yielded for the caller to report
+        ("notes.odt", tmp_path),  # unsupported files are yielded for the caller to report
         ("b/z.md", tmp_path),  # once, although also given directly
     ]
     assert list(iter_candidate_files([given_file])) == [(given_file, given_file.parent)]
-    assert {".md", ".markdown", ".txt", ".pdf", ".html", ".htm"} == SUPPORTED_SUFFIXES
+    assert {".md", ".markdown", ".txt", ".pdf", ".html", ".htm", ".hwpx", ".hwp", ".docx"} == SUPPORTED_SUFFIXES
     assert load_error(tmp_path / "a.pdf.meta.yaml").startswith("sidecar metadata file")
 
 
@@ -517,7 +517,8 @@ def test_corpus_rivergrove_image_only_pdfs_are_reported(shared_corpus: Path) -> 
     results: dict[str, str] = {}
     for pdf in sorted(folder.glob("*.pdf")):
         try:
-            doc = load_file(pdf, folder, LIMITS)
+            # Without OCR (off, or no Tesseract) scans are reported; OCR itself: test_loaders_formats.py.
+            doc = load_file(pdf, folder, LIMITS, ocr=OcrOptions(enabled=False))
             results[pdf.name] = "ok"
             assert doc.language == "en" and doc.page_starts
         except IngestError as exc:

@@ -174,7 +174,7 @@ def test_bad_files_are_reported_and_the_rest_goes_on(
     assert set(reasons) == {"empty.md", "broken.pdf", "scan.docx", "nobody.md"}
     assert reasons["empty.md"] == "empty file"
     assert reasons["broken.pdf"].startswith("corrupt PDF")
-    assert reasons["scan.docx"] == "unsupported file type '.docx'"
+    assert reasons["scan.docx"] == "corrupt DOCX: not a zip archive"
     assert "no body" in reasons["nobody.md"]
     assert report.exit_code == 1
     store = assert_consistent(settings)

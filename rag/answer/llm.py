@@ -1,0 +1,250 @@
+"""Generative answers from an OpenAI-compatible ``/v1/chat/completions`` endpoint, grounded and checked.
+
+The model sees the retrieved chunks numbered [1]..[n] and must cite them. Its output
+is checked sentence by sentence as it streams:
+- a marker that does not name a chunk it was given (a hallucinated ``[9]``) is removed;
+- a sentence left without a valid marker is kept only if its words are found in one
+  given chunk (then that chunk's marker is added and the sentence is flagged);
+  otherwise it is dropped and listed in ``Answer.dropped``;
+- the citations list is built from the cited chunks' metadata, renumbered by first use.
+The model may decline with ``NOT_FOUND: reason``; that becomes a refusal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import httpx
+
+from rag.answer.extractive import format_citation, format_ref
+from rag.evidence import EvidenceScorer, UnitScore
+from rag.language import phrase
+from rag.types import Answer, Answerability, Citation, Language, Message, ScoredChunk
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+# A sentence ends at . ! ? 。 or a newline, optionally followed by its markers ("…한다. [1]").
+_SENTENCE_END = re.compile(r"([.!?。](\s*\[\d{1,3}\])*(?=\s)|\n)")
+_NOT_FOUND = re.compile(r"^\s*NOT[_ ]FOUND\s*:?\s*", re.I)
+_SUPPORT_THRESHOLD = 0.6
+
+
+class LlmError(Exception):
+    """The endpoint failed; the service falls back to the extractive answer."""
+
+
+class LlmClient:
+    def __init__(self, base_url: str, model: str, api_key: str | None, timeout_s: float, temperature: float = 0.0):
+        base = base_url.rstrip("/")
+        self.url = base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
+        self.model = model
+        self.headers = {"Content-Type": "application/json"}
+        if api_key:
+            self.headers["Authorization"] = f"Bearer {api_key}"
+        self.timeout = timeout_s
+        self.temperature = temperature
+        self._http = httpx.Client(timeout=timeout_s)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        """Content deltas of a streamed chat completion."""
+        body: dict[str, Any] = {
+            "model": self.model, "messages": messages, "stream": True, "temperature": self.temperature,
+        }
+        try:
+            with self._http.stream("POST", self.url, headers=self.headers, json=body) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise LlmError(f"{self.url} answered {response.status_code}: {response.text[:200]}")
+                for line in response.iter_lines():
+                    line = line.strip()
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    try:
+                        event = json.loads(data)
+                    except json.JSONDecodeError:
+                        continue
+                    for choice in event.get("choices") or []:
+                        delta = (choice.get("delta") or {}).get("content") or ""
+                        if delta:
+                            yield delta
+        except httpx.HTTPError as exc:
+            raise LlmError(f"cannot reach {self.url}: {exc}") from exc
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        return "".join(self.stream_chat(messages))
+
+    def rewrite(self, question: str, history: Sequence[Message], language: Language) -> str:
+        """A standalone version of a follow-up question."""
+        turns = "\n".join(f"{m.role}: {m.content[:500]}" for m in history[-6:])
+        instruction = (
+            "대화 맥락을 반영하여 마지막 질문을 그 자체로 이해되는 한 문장의 질문으로 다시 쓰세요. 질문만 출력하세요."
+            if language == "ko"
+            else "Rewrite the last question as one standalone question using the conversation. Output only it."
+        )
+        text = self.complete([
+            {"role": "system", "content": instruction},
+            {"role": "user", "content": f"{turns}\nuser: {question}"},
+        ])
+        return text.strip().splitlines()[0].strip() if text.strip() else question
+
+
+def build_messages(question: str, language: Language, chunks: Sequence[ScoredChunk]) -> list[dict[str, str]]:
+    if language == "ko":
+        system = (
+            "당신은 지방자치단체 공무원의 질문에 자치법규 조문만을 근거로 답합니다. "
+            "아래 번호가 붙은 조문만 사용하고, 모든 문장 끝에 근거 조문 번호를 [1]처럼 붙이세요. "
+            "주어진 조문에 없는 번호는 절대 쓰지 마세요. 조문이 질문에 답하지 못하면 "
+            "'NOT_FOUND: 이유' 한 줄만 출력하세요. 한국어로 간결하게 답하세요."
+        )
+    else:
+        system = (
+            "You answer city staff's questions using only the numbered provisions below. "
+            "End every sentence with the number of the provision that supports it, like [1]. "
+            "Never cite a number that is not listed. If the provisions do not answer the question, "
+            "output one line 'NOT_FOUND: reason'. Answer concisely in English."
+        )
+    context = "\n\n".join(
+        f"[{i}] {format_ref(c, language)}\n{c.chunk.text}" for i, c in enumerate(chunks, start=1)
+    )
+    return [
+        {"role": "system", "content": system},
+        {"role": "user", "content": f"{context}\n\n{'질문' if language == 'ko' else 'Question'}: {question}"},
+    ]
+
+
+class LlmAnswerer:
+    name = "llm"
+
+    def __init__(self, client: LlmClient, scorer: EvidenceScorer, max_chunks: int = 6, related: int = 4):
+        self.client = client
+        self.scorer = scorer
+        self.max_chunks = max_chunks
+        self.related = related
+
+    def stream(
+        self,
+        question: str,
+        language: Language,
+        chunks: Sequence[ScoredChunk],
+        units: Sequence[UnitScore],
+        answerability: Answerability,
+        as_of: str,
+    ) -> Iterator[str | Answer]:
+        given = list(chunks[: self.max_chunks])
+        state = _Checker(given, self.scorer)
+        buffer = ""
+        head_checked = False
+        declined = False
+        for delta in self.client.stream_chat(build_messages(question, language, given)):
+            buffer += delta
+            if not head_checked and len(buffer.lstrip()) >= 9:
+                head_checked = True
+                declined = bool(_NOT_FOUND.match(buffer))
+            if declined:
+                continue
+            while True:
+                m = _SENTENCE_END.search(buffer)
+                if not m:
+                    break
+                sentence, buffer = buffer[: m.end()], buffer[m.end() :]
+                out = state.check(sentence)
+                if out:
+                    yield out
+        if not head_checked:
+            declined = bool(_NOT_FOUND.match(buffer))
+        if declined:
+            reason = _NOT_FOUND.sub("", buffer).strip()
+            yield from self._decline(language, given, reason)
+            return
+        if buffer.strip():
+            out = state.check(buffer)
+            if out:
+                yield out
+        if not state.citations:
+            # Nothing supported survived the checks: no answer is better than an unsupported one.
+            yield from self._decline(language, given, "no supported statement")
+            return
+        cited = {(c.doc_id, c.article) for c in state.citations}
+        related = [
+            Citation.from_chunk(0, c) for c in given if (c.chunk.doc_id, c.chunk.article) not in cited
+        ][: self.related]
+        for i, r in enumerate(related, start=len(state.citations) + 1):
+            r.n = i
+        yield Answer(
+            text="".join(state.kept).strip(), refused=False, citations=state.citations, related=related,
+            dropped=state.dropped,
+        )
+
+    def _decline(self, language: Language, given: Sequence[ScoredChunk], reason: str) -> Iterator[str | Answer]:
+        related = [Citation.from_chunk(i, c) for i, c in enumerate(given[:3], start=1)]
+        lines = [phrase("not_found", language)]
+        if reason:
+            lines.append(reason)
+        if related:
+            lines += ["", phrase("possibly_related", language) + ":"]
+            lines += [f"- {format_citation(r, language)}" for r in related]
+        text = "\n".join(lines)
+        yield text + "\n"
+        yield Answer(text=text, refused=True, citations=[], related=related, reason=reason or "declined by the model")
+
+
+class _Checker:
+    """Validates streamed sentences against the chunks given to the model and renumbers citations."""
+
+    def __init__(self, given: Sequence[ScoredChunk], scorer: EvidenceScorer):
+        self.given = given
+        self.scorer = scorer
+        self.renumber: dict[int, int] = {}
+        self.citations: list[Citation] = []
+        self.kept: list[str] = []
+        self.dropped: list[str] = []
+
+    def _cite(self, n: int) -> int:
+        if n not in self.renumber:
+            self.renumber[n] = len(self.renumber) + 1
+            self.citations.append(Citation.from_chunk(self.renumber[n], self.given[n - 1]))
+        return self.renumber[n]
+
+    def check(self, sentence: str) -> str:
+        if not sentence.strip():
+            self.kept.append(sentence)
+            return sentence
+        valid = [int(n) for n in _MARKER.findall(sentence) if 1 <= int(n) <= len(self.given)]
+        body = _MARKER.sub("", sentence)
+        body = re.sub(r"[ \t]+([.!?。])", r"\1", body).rstrip()
+        trailing = "\n" if sentence.endswith("\n") else " "
+        if not valid:
+            support = self._best_support(body)
+            if support is None:
+                self.dropped.append(sentence.strip())
+                return ""
+            valid = [support]
+            flag = "*"  # support found by matching, not by the model's own marker
+        else:
+            flag = ""
+        markers = "".join(f"[{self._cite(n)}]" for n in dict.fromkeys(valid))
+        # Markers go after the sentence's final punctuation, as the model was asked to write them.
+        out = f"{body} {markers}{flag}".strip() + trailing
+        self.kept.append(out)
+        return out
+
+    def _best_support(self, sentence: str) -> int | None:
+        tokens = [t for t in dict.fromkeys(self.scorer.tokens(sentence))]
+        if len(tokens) < 2:
+            return None
+        total = sum(self.scorer.weight(t) for t in tokens) or 1.0
+        best, best_n = 0.0, None
+        for n, c in enumerate(self.given, start=1):
+            chunk_tokens = self.scorer.tokens(c.chunk.text)
+            share = sum(self.scorer.weight(t) for t in tokens if t in chunk_tokens) / total
+            if share > best:
+                best, best_n = share, n
+        return best_n if best >= _SUPPORT_THRESHOLD else None

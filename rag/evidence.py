@@ -1,0 +1,143 @@
+"""Sentence-level evidence inside retrieved provisions: which 항/호 (or (a)/(b)) answers the question.
+
+A chunk is split into quotable units (one 항, one 호, one English sentence or
+subsection). Each unit is scored by IDF-weighted overlap with the question's
+tokens plus a small bonus when it states the kind of fact asked. The extractive
+answerer quotes the best units; the refusal model reads their features.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from rag.facts import FactKind, defers, states_fact
+from rag.types import ScoredChunk
+
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+_LABEL = re.compile(
+    rf"^\s*(?P<label>[{_CIRCLED}]|\d{{1,2}}\.(?!\d)|[가-하]\.|\([a-z0-9]{{1,4}}\)|[a-z]\.|\d{{1,2}}\))\s*"
+)
+_LEAD_IN = re.compile(r"다음\s*각\s*(호|목)|다음과\s*같|the following|as follows|:\s*$", re.I)
+_EN_SENTENCE = re.compile(r"(?<=[.;])\s+(?=[A-Z(])")
+_NOTE = re.compile(r"^\s*(\[[^\]]*\]|<[^>]*>)\s*$")  # amendment notes on their own line ([본조신설 …])
+
+
+@dataclass
+class Unit:
+    text: str
+    label: str  # "②", "3.", "(a)", "" for a lead-in or an unlabelled sentence
+    index: int  # position in the chunk
+    parent: int | None = None  # the lead-in unit a 호 hangs under
+    children: tuple[int, ...] = ()
+
+
+@dataclass
+class UnitScore:
+    chunk_rank: int  # 0-based rank of the chunk in the retrieval
+    unit: Unit
+    overlap: float  # IDF-weighted share of the question's tokens in the unit (0..1)
+    fact: bool  # states the kind of fact asked
+    defers: bool  # hands the detail to an attachment or a later decision
+    score: float
+
+
+def split_units(text: str) -> list[Unit]:
+    """Quotable units of a provision's text; the header line (제4조(…)) is not one."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln]
+    if lines and (re.match(r"^(제\d+조(의\d+)?|부칙|별표)", lines[0]) or (len(lines) > 1 and len(lines[0]) < 90
+                  and not lines[0].endswith("."))):
+        body = lines[1:] or lines[:1]
+    else:
+        body = lines
+    units: list[Unit] = []
+    current_lead: int | None = None
+    for line in body:
+        if _NOTE.match(line):
+            continue
+        m = _LABEL.match(line)
+        label = m.group("label") if m else ""
+        pieces = [line]
+        if not label and not re.search(r"[가-힣]", line) and len(line) > 300:
+            pieces = [p for p in _EN_SENTENCE.split(line) if p.strip()]
+        for piece in pieces:
+            is_item = bool(label) and label[0] not in _CIRCLED
+            unit = Unit(piece, label, len(units), parent=current_lead if is_item else None)
+            units.append(unit)
+            if not is_item:
+                current_lead = unit.index if _LEAD_IN.search(piece) else None
+    for unit in units:
+        if unit.parent is not None:
+            parent = units[unit.parent]
+            parent.children = (*parent.children, unit.index)
+    return units
+
+
+class EvidenceScorer:
+    """Scores units against a question; token lists of unit texts are cached across questions."""
+
+    def __init__(self, tokenize: Callable[[str], list[str]], idf: Mapping[str, float] | None = None):
+        self._tokenize = tokenize
+        self._idf = idf or {}
+        self._cache: OrderedDict[str, frozenset[str]] = OrderedDict()
+
+    def tokens(self, text: str) -> frozenset[str]:
+        hit = self._cache.get(text)
+        if hit is None:
+            hit = frozenset(self._tokenize(text))
+            self._cache[text] = hit
+            if len(self._cache) > 20000:
+                self._cache.popitem(last=False)
+        return hit
+
+    def known(self, token: str) -> bool:
+        return token in self._idf
+
+    def weight(self, token: str) -> float:
+        # Unknown tokens (not in the corpus) weigh like rare ones; numbers and one-letter tokens weigh less.
+        w = self._idf.get(token, 3.0)
+        return w * (0.3 if len(token) == 1 or token.isdigit() else 1.0)
+
+    def score(
+        self, query_tokens: Sequence[str], kind: FactKind, chunks: Sequence[ScoredChunk], top: int = 3
+    ) -> list[UnitScore]:
+        """Units of the first ``top`` chunks, best first."""
+        q = [t for t in dict.fromkeys(query_tokens) if not t.startswith(("제", "§", "sec", "section")) or len(t) < 3]
+        total = sum(self.weight(t) for t in q) or 1.0
+        out: list[UnitScore] = []
+        for rank, scored in enumerate(chunks[:top]):
+            header_tokens = self.tokens(
+                f"{scored.chunk.metadata.get('article_title', '')} {scored.chunk.metadata.get('title', '')}"
+            )
+            units = split_units(scored.chunk.text)
+            for unit in units:
+                toks = self.tokens(unit.text)
+                # A lead-in's facts are in its 호 ("다음 각 호의 관공서": the list names them); the
+                # answer quotes them together, so they count together.
+                full_text = " ".join([unit.text, *(units[i].text for i in unit.children)])
+                # The article title and document name count half: they frame every unit of the article.
+                overlap = sum(self.weight(t) * (1.0 if t in toks else 0.5 if t in header_tokens else 0.0) for t in q)
+                overlap /= total
+                fact = states_fact(kind, full_text) if kind != "other" else False
+                # Handing a detail elsewhere matters only when the unit does not state the asked fact
+                # itself ("3시부터 … 배출하되, 요일은 규칙으로 정한다" answers "몇 시에").
+                deferral = defers(unit.text) and not fact
+                prior = 1.0 / (1.0 + 0.35 * rank)
+                s = prior * (overlap + (0.15 if fact else 0.0) - (0.1 if deferral and kind != "other" else 0.0))
+                out.append(UnitScore(rank, unit, overlap, fact, deferral, s))
+        out.sort(key=lambda u: (-u.score, u.chunk_rank, u.unit.index))
+        return out
+
+
+def idf_table(token_lists: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Document frequencies over chunk token lists, as BM25-style IDF."""
+    df: dict[str, int] = {}
+    for toks in token_lists:
+        for t in set(toks):
+            df[t] = df.get(t, 0) + 1
+    n = max(1, len(token_lists))
+    return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}

@@ -1,0 +1,43 @@
+"""Which language a question is in, and the fixed phrases answers use in each."""
+
+from __future__ import annotations
+
+import re
+
+from rag.types import Language
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def detect_language(text: str, default: Language = "ko") -> Language:
+    """Korean when Hangul makes up a fair share of the letters (a Korean question may quote "SECTION 3-1")."""
+    hangul = len(_HANGUL.findall(text))
+    latin = len(_LATIN.findall(text))
+    if hangul == 0 and latin == 0:
+        return default
+    return "ko" if hangul * 3 >= latin else "en"
+
+
+PHRASES: dict[str, dict[Language, str]] = {
+    "not_found": {"ko": "규정에서 찾을 수 없습니다.", "en": "Not found in the regulations."},
+    "possibly_related": {"ko": "관련이 있을 수 있는 조문", "en": "Possibly related provisions"},
+    "related": {"ko": "관련 조문", "en": "Related provisions"},
+    "answered_by": {"ko": "{ref}에서 정하고 있습니다.", "en": "This is governed by {ref}."},
+    "superseded": {
+        "ko": "※ {date} 기준으로 시행 중이던 판(현재는 {until}부터 개정됨)에서 인용했습니다.",
+        "en": "Note: quoted from the version in force on {date}, superseded on {until}.",
+    },
+    "ocr": {
+        "ko": "※ OCR로 추출한 본문입니다. 원문을 확인하세요.",
+        "en": "Note: this text was extracted by OCR; check the original.",
+    },
+    "empty_index": {
+        "ko": "색인된 규정이 없습니다. 먼저 `civicrag ingest`로 규정을 추가하세요.",
+        "en": "No regulations are indexed yet; add some with `civicrag ingest`.",
+    },
+}
+
+
+def phrase(key: str, lang: Language, **values: str) -> str:
+    return PHRASES[key][lang].format(**values)

@@ -1,0 +1,174 @@
+"""Exact references in a question: provision numbers (제29조의2, § 2-537, SECTION 3-1) and document names.
+
+A question that names a provision must hit it, whatever the embedder thinks; dense
+retrieval is blind to numbers and BM25 alone cannot tell 제5조 of one ordinance from
+제5조 of fifty others. So references are resolved against the catalogue here and the
+fused ranking pins what they name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from rag.catalogue import Catalogue
+
+# 제29조의2 / 29조의2 / 제 29 조 의 2; not 조례 / 조치 / 조정 (a syllable after 조 other than 의 ends the match).
+_KO_ARTICLE = re.compile(r"(?<!\d)(제\s*)?(\d+)\s*조(?![례치정직사성합건])(?:\s*의\s*(\d+))?")
+_KO_APPENDIX = re.compile(r"별\s*표\s*(\d+)?")
+_KO_SUPPLEMENT = re.compile(r"부\s*칙")
+_KO_PARAGRAPH = re.compile(r"제?\s*(\d+)\s*항")
+_EN_REF = re.compile(r"(§+|\bsection\b|\bsec\b\.?|\bSec\b\.?)\s*(\d+[A-Za-z]?(?:[.\-:]\d+[A-Za-z]?)*)", re.IGNORECASE)
+_KIND_WORDS = re.compile(r"조례|규칙|시행규칙|ordinance|charter|code|regulation", re.I)
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    label: str  # canonical label, e.g. "제7조의2", "§ 2-537", "SECTION 3-1", "Sec. 3-1"
+    loose: str  # language + number only: "ko:7-2", "en:3-1" (matches SECTION and Sec. alike)
+    paragraph: str = ""  # "②" when the question named a 항
+
+
+@dataclass
+class QueryRefs:
+    articles: list[ArticleRef] = field(default_factory=list)
+    docs: list[str] = field(default_factory=list)  # doc_ids the question names, best first
+
+    @property
+    def empty(self) -> bool:
+        return not self.articles and not self.docs
+
+
+def _canonical_ko(label: str) -> str:
+    try:
+        from ingest.parsing.korean import canonical_article  # the parser's own normaliser, once it exists
+
+        got = canonical_article(label)
+        if got:
+            return str(got)
+    except Exception:
+        pass
+    m = _KO_ARTICLE.search(label)
+    if m:
+        return f"제{m.group(2)}조" + (f"의{m.group(3)}" if m.group(3) else "")
+    m = _KO_APPENDIX.search(label)
+    if m:
+        return f"별표 {m.group(1)}" if m.group(1) else "별표"
+    return re.sub(r"\s+", "", label)
+
+
+def _canonical_en(label: str) -> str:
+    try:
+        from ingest.parsing.english import canonical_section
+
+        got = canonical_section(label)
+        if got:
+            return str(got)
+    except Exception:
+        pass
+    m = _EN_REF.search(label)
+    if not m:
+        return label.strip()
+    word, number = m.group(1), m.group(2).rstrip(".:")
+    if word.startswith("§"):
+        return f"§ {number}"
+    if word.lower().startswith("section"):
+        return f"SECTION {number}"
+    return f"Sec. {number}"
+
+
+def loose_key(label: str) -> str:
+    """Language + number of a canonical label; SECTION 3-1 and Sec. 3-1 share it (told apart by ``label``)."""
+    label = label.strip()
+    m = _KO_ARTICLE.fullmatch(label.replace(" ", ""))
+    if m:
+        return f"ko:{m.group(2)}" + (f"-{m.group(3)}" if m.group(3) else "")
+    if label.startswith("부칙"):
+        return "ko:부칙"
+    m = _KO_APPENDIX.fullmatch(label)
+    if m:
+        return f"ko:별표{m.group(1) or ''}"
+    m = _EN_REF.match(label)
+    if m:
+        return f"en:{m.group(2).rstrip('.:').lower()}"
+    return f"x:{label.casefold()}"
+
+
+def article_refs(question: str) -> list[ArticleRef]:
+    """Provision references in the user's spelling, canonicalised."""
+    refs: list[ArticleRef] = []
+    for m in _KO_ARTICLE.finditer(question):
+        # "5조" alone is a reference only with 제 or a following 의/항/호/space-free context; "3조" in
+        # "4·3조례" is excluded by the lookahead above.
+        label = _canonical_ko(m.group(0))
+        after = question[m.end() : m.end() + 12]
+        para = _KO_PARAGRAPH.match(after.lstrip("제 "))
+        paragraph = _CIRCLED[int(para.group(1)) - 1] if para and 0 < int(para.group(1)) <= 20 else ""
+        refs.append(ArticleRef(label, loose_key(label), paragraph))
+    for m in _KO_APPENDIX.finditer(question):
+        if m.group(1):
+            label = _canonical_ko(m.group(0))
+            refs.append(ArticleRef(label, loose_key(label)))
+    if _KO_SUPPLEMENT.search(question):
+        refs.append(ArticleRef("부칙", "ko:부칙"))
+    for m in _EN_REF.finditer(question):
+        label = _canonical_en(m.group(0))
+        refs.append(ArticleRef(label, f"en:{m.group(2).rstrip('.:').lower()}"))
+    seen: set[str] = set()
+    return [r for r in refs if not (r.label in seen or seen.add(r.label))]  # type: ignore[func-returns-value]
+
+
+class DocumentNames:
+    """Finds documents a question names, by IDF-weighted overlap of its tokens with document titles.
+
+    Generic title words (제주특별자치도, 조례, 규칙, 시행) carry little weight, so "4·3 지방공휴일 조례"
+    names the 4·3 holiday ordinance and "주차장 조례 시행규칙" prefers the rule over the ordinance.
+    """
+
+    def __init__(self, catalogue: Catalogue, tokenize: Callable[[str], list[str]]):
+        titles: dict[str, str] = {}
+        for record in catalogue.records:
+            titles.setdefault(record.doc_id, record.title)
+        self.titles = titles
+        self._tokens = {doc: set(tokenize(title)) for doc, title in titles.items()}
+        df = Counter(t for toks in self._tokens.values() for t in toks)
+        n = max(1, len(titles))
+        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._by_token: dict[str, list[str]] = defaultdict(list)
+        for doc, toks in self._tokens.items():
+            for t in toks:
+                self._by_token[t].append(doc)
+        self._compact = {doc: _compact(title) for doc, title in titles.items()}
+
+    def find(self, question: str, query_tokens: Iterable[str]) -> list[tuple[str, float]]:
+        """(doc_id, coverage) of documents the question names, best first; coverage in 0..1."""
+        compact_q = _compact(question)
+        hits: dict[str, float] = {}
+        for doc, compact in self._compact.items():
+            if len(compact) >= 6 and compact in compact_q:
+                hits[doc] = 1.0  # the full title, spacing aside
+        qset = set(query_tokens)
+        kind_word = bool(_KIND_WORDS.search(question))
+        top_idf = max(self._idf.values(), default=1.0)
+        candidates = {d for t in qset for d in self._by_token.get(t, ())}
+        for doc in candidates:
+            # Only distinctive title words count: 제주특별자치도, 조례, 지원, 관하 name nothing,
+            # nor do one-character morphemes (비, 시) that any question may contain.
+            distinctive = {t for t in self._tokens[doc] if len(t) >= 2 and self._idf[t] >= 0.5 * top_idf}
+            total = sum(self._idf[t] for t in distinctive)
+            matched = distinctive & qset
+            if not matched or total <= 0:
+                continue
+            coverage = sum(self._idf[t] for t in matched) / total
+            unique = any(len(self._by_token[t]) == 1 for t in matched)
+            if (len(matched) >= 2 and coverage >= 0.35) or (unique and kind_word):
+                hits[doc] = max(hits.get(doc, 0.0), coverage)
+        return sorted(hits.items(), key=lambda kv: -kv[1])
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s·ㆍ・.,'\"「」『』()\-]+", "", text).casefold()

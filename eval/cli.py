@@ -1,0 +1,127 @@
+"""The body of ``civicrag eval`` (registered in ``civicrag.cli``): sets in, reports and an exit status out.
+
+Exit status: 0 all floors met, 1 a ``--fail-under`` floor was missed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from civicrag.settings import ConfigError, Settings
+
+EXIT_OK, EXIT_FLOOR, EXIT_USAGE = 0, 1, 2
+
+
+def run_eval(
+    sets: Sequence[Path],
+    configs: Sequence[str],
+    out: Path,
+    base: Settings,
+    corpus: Sequence[Path] = (),
+    index_root: Path = Path("civicrag-data/eval-index"),
+    compare_with: Path | None = None,
+    fail_under: Sequence[str] = (),
+    baseline: bool = True,
+    limit: int | None = None,
+    console: Console | None = None,
+    show_progress: bool = True,
+) -> int:
+    """Run, write ``out/results.json``, ``report.md``, ``report.html``; return the exit status."""
+    from eval.compare import compare, load_results
+    from eval.configs import BASELINE, load_configurations
+    from eval.gate import FloorError, check_floors, parse_floor
+    from eval.golden import GoldenError, load_sets
+    from eval.report import write_reports
+    from eval.runner import EvalPlan, run_plan
+
+    console = console or Console(stderr=True)
+
+    def fail(message: str) -> int:
+        console.print(f"[red]error:[/red] {message}", highlight=False)
+        return EXIT_USAGE
+
+    try:
+        floors = [parse_floor(f) for f in fail_under]
+        items = load_sets(list(sets))
+        chosen = load_configurations(list(configs))
+    except (FloorError, ConfigError) as exc:
+        return fail(str(exc))
+    except GoldenError as exc:
+        return fail(str(exc))
+    missing = [str(p) for p in corpus if not Path(p).exists()]
+    if missing:
+        return fail(f"no such corpus path: {', '.join(missing)}")
+    previous = None
+    if compare_with is not None:
+        try:
+            previous = load_results(compare_with)
+        except ValueError as exc:
+            return fail(str(exc))
+    if limit:
+        items = items[:limit]
+    if baseline and not corpus:
+        console.print(f"note: no --corpus, so no {BASELINE} baseline (it needs the documents)", highlight=False)
+    plan = EvalPlan(
+        items=items, configs=chosen, base=base, corpus=[Path(p) for p in corpus], index_root=index_root,
+        baseline=baseline, sets=[str(s) for s in sets],
+    )
+    try:
+        results = _run_with_progress(plan, console) if show_progress else run_plan(plan, log=_logger(console))
+    except ConfigError as exc:
+        return fail(str(exc))
+    if not results["configs"]:
+        reasons = "; ".join(f"{s['name']}: {s['error']}" for s in results["skipped"])
+        return fail(f"no configuration could run: {reasons}")
+    comparison = compare(results, previous) if previous is not None else None
+    paths = write_reports(results, out, comparison)
+    _print_summary(results, console)
+    console.print(f"wrote {paths['json']}, {paths['md']}, {paths['html']}", highlight=False)
+    summaries = {c["name"]: c["summary"] for c in results["configs"]}
+    try:
+        failures = check_floors(floors, summaries, chosen[0].name)
+    except FloorError as exc:
+        return fail(str(exc))
+    for failure in failures:
+        console.print(f"[red]below floor:[/red] {failure}", highlight=False)
+    return EXIT_FLOOR if failures else EXIT_OK
+
+
+def _logger(console: Console) -> Any:
+    return lambda message: console.print(message, highlight=False)
+
+
+def _run_with_progress(plan: Any, console: Console) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from eval.runner import run_plan
+
+    with Progress(
+        TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+        console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def on_progress(label: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        return run_plan(plan, progress=on_progress, log=lambda m: bar.console.print(m, highlight=False))
+
+
+def _print_summary(results: dict[str, Any], console: Console) -> None:
+    from rich.table import Table
+
+    from eval.report import fmt
+    from eval.scoring import HEADLINE
+
+    # Metrics as rows, configurations as columns: stays readable with many configurations.
+    table = Table(title="evaluation (full tables in report.md)", show_lines=False)
+    table.add_column("metric")
+    for c in results["configs"]:
+        table.add_column(c["name"], justify="right")
+    for metric in [*HEADLINE, "latency_p95_ms"]:
+        table.add_row(metric, *[fmt(c["summary"].get(metric), metric) for c in results["configs"]])
+    console.print(table)

@@ -183,3 +183,40 @@ def normalise_language(value: Any) -> Language | None:
 
 def collapse_spaces(text: str) -> str:
     return " ".join(text.split())
+
+
+class LineBuffer:
+    """Lines of text extracted from a word-processor file, assembled like the Markdown the parsers read.
+
+    ``""`` entries are blank lines: runs of them (empty paragraphs used as spacing) collapse into one,
+    and a table is one row per line with a blank line before and after.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
+
+    def add_table(self, rows: list[str]) -> None:
+        if rows:
+            self.blank()
+            self.lines.extend(rows)
+            self.blank()
+
+    def text(self) -> str:
+        out: list[str] = []
+        for line in self.lines:
+            if line == "" and (not out or out[-1] == ""):
+                continue
+            out.append(line)
+        while out and out[-1] == "":
+            out.pop()
+        return "\n".join(out)
+
+    @staticmethod
+    def cell_text(inner: LineBuffer) -> str:
+        """A table cell's own paragraphs read as one cell: the row must stay one line."""
+        return collapse_spaces(inner.text().replace(" | ", " / "))
+

@@ -16,7 +16,7 @@ import zipfile
 from typing import Any
 
 from ingest.documents import IngestError
-from ingest.loaders.common import Extracted, collapse_spaces
+from ingest.loaders.common import Extracted, LineBuffer, collapse_spaces
 
 # "Heading 1" … "Heading 9" (English style ids survive localisation: a Korean Word still says Heading1).
 _HEADING_STYLE = re.compile(r"^(?:heading|제목)\s*(\d)$", re.IGNORECASE)
@@ -75,24 +75,10 @@ def extract_docx(data: bytes, sidecar: dict[str, Any]) -> Extracted:
     return Extracted(text=text + "\n", format="docx", meta=sidecar, title_hint=title)
 
 
-class _Writer:
+class _Writer(LineBuffer):
     def __init__(self) -> None:
-        self.lines: list[str] = []
+        super().__init__()
         self.first_heading: str | None = None
-
-    def blank(self) -> None:
-        if self.lines and self.lines[-1] != "":
-            self.lines.append("")
-
-    def text(self) -> str:
-        out: list[str] = []
-        for line in self.lines:
-            if line == "" and (not out or out[-1] == ""):
-                continue
-            out.append(line)
-        while out and out[-1] == "":
-            out.pop()
-        return "\n".join(out)
 
     def container(self, parent: Any) -> None:
         from docx.table import Table
@@ -131,13 +117,10 @@ class _Writer:
                 previous = cell._tc
                 inner = _Writer()
                 inner.container(cell)
-                cells.append(collapse_spaces(inner.text().replace(" | ", " / ")))
+                cells.append(self.cell_text(inner))
             if any(cells):
                 rows.append(" | ".join(cells).rstrip())
-        if rows:
-            self.blank()
-            self.lines.extend(rows)
-            self.blank()
+        self.add_table(rows)
 
 
 def _heading_level(paragraph: Any) -> int:

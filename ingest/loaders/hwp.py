@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.documents import IngestError
-from ingest.loaders.common import Extracted, collapse_spaces
+from ingest.loaders.common import Extracted, LineBuffer, collapse_spaces
 from ingest.loaders.hwpx import extract_hwpx, first_line_title
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -230,24 +230,7 @@ def _ctrl_id(data: bytes) -> str:
     return data[:4][::-1].decode("latin-1") if len(data) >= 4 else ""
 
 
-class _Writer:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def blank(self) -> None:
-        if self.lines and self.lines[-1] != "":
-            self.lines.append("")
-
-    def text(self) -> str:
-        out: list[str] = []
-        for line in self.lines:
-            if line == "" and (not out or out[-1] == ""):
-                continue
-            out.append(line)
-        while out and out[-1] == "":
-            out.pop()
-        return "\n".join(out)
-
+class _Writer(LineBuffer):
     def paragraphs(self, records: list[_Record], depth: int) -> None:
         if depth > _MAX_DEPTH:
             raise RecursionError
@@ -308,16 +291,13 @@ class _Writer:
         for row, col, paras in cells:
             inner = _Writer()
             inner.paragraphs(paras, depth + 1)
-            rows.setdefault(row, []).append((col, collapse_spaces(inner.text().replace(" | ", " / "))))
+            rows.setdefault(row, []).append((col, self.cell_text(inner)))
         lines = []
         for row in sorted(rows):
             texts = [t for _c, t in sorted(rows[row])]
             if any(texts):
                 lines.append(" | ".join(texts).rstrip())
-        if lines:
-            self.blank()
-            self.lines.extend(lines)
-            self.blank()
+        self.add_table(lines)
 
 
 def _cell_address(data: bytes) -> tuple[int, int]:

@@ -29,7 +29,7 @@ from typing import Any
 from lxml import etree
 
 from ingest.documents import IngestError
-from ingest.loaders.common import Extracted, collapse_spaces
+from ingest.loaders.common import Extracted, LineBuffer, collapse_spaces
 
 _HP = "http://www.hancom.co.kr/hwpml/2011/paragraph"
 _HP10 = "http://www.hancom.co.kr/hwpml/2016/paragraph"  # a few 2016 additions use this namespace
@@ -161,25 +161,8 @@ def _local(tag: Any) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
-class _Writer:
-    """Collects lines; ``""`` entries are blank lines (collapsed when the text is assembled)."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def text(self) -> str:
-        out: list[str] = []
-        for line in self.lines:
-            if line == "" and (not out or out[-1] == ""):
-                continue  # runs of empty paragraphs are spacing, one blank line says it
-            out.append(line)
-        while out and out[-1] == "":
-            out.pop()
-        return "\n".join(out)
-
-    def blank(self) -> None:
-        if self.lines and self.lines[-1] != "":
-            self.lines.append("")
+class _Writer(LineBuffer):
+    """Collects the lines of one section or table cell."""
 
     def paragraphs(self, container: Any) -> None:
         """Every ``hp:p`` directly under ``container`` (a section or a subList), in order."""
@@ -242,14 +225,10 @@ class _Writer:
                 for sub in tc:
                     if _local(sub.tag) == "subList":
                         inner.paragraphs(sub)
-                # A cell's own paragraphs read as one cell: the row must stay one line.
-                cells.append(collapse_spaces(inner.text().replace(" | ", " / ")))
+                cells.append(self.cell_text(inner))
             if any(cells):
                 rows.append(" | ".join(cells).rstrip())
-        if rows:
-            self.blank()
-            self.lines.extend(rows)
-            self.blank()
+        self.add_table(rows)
 
 
 def _owner_kept(sub: Any, top: Any) -> bool:

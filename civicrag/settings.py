@@ -25,13 +25,14 @@ class ConfigError(Exception):
     """The settings file or a setting is invalid (CLI exit status 2)."""
 
 
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten_tables(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """TOML tables to setting names: ``{"chroma": {"host": h}}`` → ``{"chroma_host": h}``."""
     flat: dict[str, Any] = {}
     for key, value in table.items():
         name = f"{prefix}{key}".replace("-", "_")
         # Tables that are settings' own dict values (users) stay whole.
         if isinstance(value, dict) and name not in {"users"}:
-            flat.update(_flatten(value, f"{name}_"))
+            flat.update(flatten_tables(value, f"{name}_"))
         else:
             flat[name] = value
     return flat
@@ -54,7 +55,7 @@ class _TomlSource(PydanticBaseSettingsSource):
             raise ConfigError(f"settings file not found: {self.path}") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"settings file {self.path} is not valid TOML: {exc}") from exc
-        flat = _flatten(data)
+        flat = flatten_tables(data)
         unknown = sorted(set(flat) - set(self.settings_cls.model_fields))
         if unknown:
             raise ConfigError(f"settings file {self.path}: unknown setting(s) {', '.join(unknown)}")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from civicrag.settings import ConfigError, Settings, _flatten, load_settings
+from civicrag.settings import ConfigError, Settings, flatten_tables, load_settings
 
 #: Settings that change what ingest writes; configurations differing here need separate indexes.
 INDEX_FIELDS = ("embedder_kind", "embedder_model", "embedder_passage_prefix", "chunk_max_tokens")
@@ -91,7 +91,7 @@ def load_configuration(spec: str) -> Configuration:
         raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from exc
     name = str(data.pop("name", path.stem))
     description = str(data.pop("description", ""))
-    overrides = _flatten(data)
+    overrides = flatten_tables(data)
     unknown = sorted(set(overrides) - set(Settings.model_fields))
     if unknown:
         raise ConfigError(f"configuration file {path}: unknown setting(s) {', '.join(unknown)}")

@@ -28,7 +28,7 @@ from ingest.store import IndexStore
 from ingest.store.manifest import UNDATED, FileRow, now_iso
 
 # Bump when parsing or chunking changes what a file becomes, so unchanged files are redone once.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: noun+suffix compounds (경형) in the lexical tokens
 
 ProgressCallback = Callable[[int, int, str], None]
 

@@ -52,8 +52,18 @@ class Tokenizer:
     def __call__(self, text: str) -> list[str]:
         tokens = self._reference_tokens(text)
         if _HANGUL.search(text):
+            previous = None
             for token in self._kiwi.tokenize(text):
                 tag = token.tag.split("-")[0]
+                if (
+                    tag == "XSN"
+                    and previous is not None
+                    and previous.tag in ("NNG", "NNP")
+                    and previous.start + previous.len == token.start
+                ):
+                    # Kiwi splits some compounds at a suffix (경형자동차 → 경 + 형 + 자동차): keep 경형 too.
+                    tokens.append(previous.form + token.form)
+                previous = token
                 if tag in _KEEP_TAGS:
                     form = token.form.lower()
                     tokens.append(self._stemmer.stemWord(form) if tag == "SL" else form)

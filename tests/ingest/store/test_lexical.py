@@ -20,6 +20,12 @@ def test_spacing_variants_share_tokens(tokenize: Tokenizer) -> None:
     assert set(tokenize("공영주차장 요금")) & set(tokenize("공영 주차장의 요금은"))
 
 
+def test_noun_suffix_compounds_are_kept_whole(tokenize: Tokenizer) -> None:
+    # Kiwi reads 경형자동차 as 경 + 형(suffix) + 자동차; staff's 경형/경차 must still meet the text.
+    assert "경형" in tokenize("1. 경형자동차")
+    assert "공공형" in tokenize("공공형 어린이집")
+
+
 def test_english_is_stemmed_and_stopwords_dropped(tokenize: Tokenizer) -> None:
     tokens = tokenize("The Mayor shall serve terms of office")
     assert "term" in tokens and "mayor" in tokens and "the" not in tokens

@@ -447,7 +447,27 @@ def parse(doc: Document) -> list[Provision]:
             provisions.append(_section(seg.owner, lines, seg, path))
         else:
             provisions.extend(_preamble(seg.owner, lines, seg, path))
-    return _drop_toc_entries(provisions)
+    return _qualify_appendix_repeats(_drop_toc_entries(provisions))
+
+
+_APPENDIX_HEADING = re.compile(r"^APPENDIX\s+([A-Z0-9]+)\b", re.IGNORECASE)
+
+
+def _qualify_appendix_repeats(provisions: list[Provision]) -> list[Provision]:
+    """Give an appendix section that reuses a label of the body its own label: ``SECTION 3-1 (App. E)``.
+
+    Somerville's Traffic Commission rules (Appendix E) number their sections ``Section 3-1`` like the
+    charter; a citation must not send staff to the charter's SECTION 3-1 for a traffic rule.
+    """
+    seen: set[str] = set()
+    for provision in provisions:
+        if provision.kind != "section":
+            continue
+        appendix = next((m.group(1).upper() for h in provision.heading_path if (m := _APPENDIX_HEADING.match(h))), None)
+        if appendix and provision.article in seen:
+            provision.article = f"{provision.article} (App. {appendix})"
+        seen.add(provision.article)
+    return provisions
 
 
 def _base_path(doc: Document) -> list[str]:

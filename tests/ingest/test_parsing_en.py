@@ -532,3 +532,18 @@ def test_rivergrove_pdf_text(shared_corpus: Path) -> None:
     assert [p.article for p in sections] == [f"SECTION {i}" for i in range(1, 14)]
     assert sections[3].article_title == "General Requirements"
     assert doc.page_at(sections[0].start) == 2
+
+
+def test_appendix_section_reusing_a_charter_label_gets_its_own_label() -> None:
+    # Bodies long enough not to read as table-of-contents entries. The real layout (Somerville):
+    # charter sections at level 6, Appendix E at level 3, its articles at level 4, its rules at level 5.
+    text = (
+        "### PART I CHARTER\n\n#### ARTICLE 3. EXECUTIVE BRANCH\n\n"
+        "###### SECTION 3-1: Term of office\n\n(a) The mayor shall be elected at the regular city election.\n\n"
+        "(b) The term of office of the mayor shall be four years, beginning in January.\n\n"
+        "### APPENDIX E TRAFFIC COMMISSION REGULATIONS\n\n#### ARTICLE III. TRAFFIC SIGNS\n\n"
+        "##### Section 3-1. Bus Stops, Location of\n\nThe location of all bus stops shall be specified.\n"
+    )
+    doc = Document(doc_id="x", title="Code", text=text, source="x.md", format="markdown", language="en")
+    labels = [p.article for p in english.parse(doc) if p.kind == "section"]
+    assert labels == ["SECTION 3-1", "SECTION 3-1 (App. E)"]

@@ -14,6 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ingest.parsing.english import canonical_section
+from ingest.parsing.korean import canonical_article
 from rag.catalogue import Catalogue
 
 # 제29조의2 / 29조의2 / 제 29 조 의 2; not 조례 / 조치 / 조정 (a syllable after 조 other than 의 ends the match).
@@ -44,14 +46,9 @@ class QueryRefs:
 
 
 def _canonical_ko(label: str) -> str:
-    try:
-        from ingest.parsing.korean import canonical_article  # the parser's own normaliser, once it exists
-
-        got = canonical_article(label)
-        if got:
-            return str(got)
-    except Exception:
-        pass
+    got = canonical_article(label)  # the parser's own normaliser; the regexes below catch what it leaves
+    if got:
+        return got
     m = _KO_ARTICLE.search(label)
     if m:
         return f"제{m.group(2)}조" + (f"의{m.group(3)}" if m.group(3) else "")
@@ -62,14 +59,9 @@ def _canonical_ko(label: str) -> str:
 
 
 def _canonical_en(label: str) -> str:
-    try:
-        from ingest.parsing.english import canonical_section
-
-        got = canonical_section(label)
-        if got:
-            return str(got)
-    except Exception:
-        pass
+    got = canonical_section(label)
+    if got:
+        return got
     m = _EN_REF.search(label)
     if not m:
         return label.strip()

@@ -205,10 +205,7 @@ class Ingestor:
         manifest.begin_version(doc, prepared.version, prepared.content_hash, prepared.chunks, tokens)
         store.vectors.add(prepared.chunks, vectors)
         manifest.activate_version(doc.doc_id, prepared.version, prepared.content_hash, file_row)
-        for row in manifest.unfinished():
-            if row.doc_id == doc.doc_id and row.status == "retired":
-                store.vectors.delete(manifest.chunk_ids(row.doc_id, row.version, row.content_hash))
-                manifest.purge(row)
+        store.purge(doc_id=doc.doc_id)
         return embedded
 
     def _prune(self, dry_run: bool) -> int:
@@ -223,10 +220,7 @@ class Ingestor:
             return len(gone)
         for doc_id in gone:
             manifest.retire_document(doc_id)
-        for row in manifest.unfinished():
-            if row.status == "retired":
-                self.store.vectors.delete(manifest.chunk_ids(row.doc_id, row.version, row.content_hash))
-                manifest.purge(row)
+        self.store.purge()
         return len(gone)
 
 

@@ -163,10 +163,7 @@ class AdminOps:
                     return False
                 uploaded = [Path(r.path) for r in manifest.files() if r.doc_id == doc_id]
                 manifest.retire_document(doc_id)
-                for row in manifest.unfinished():
-                    if row.status == "retired":
-                        store.vectors.delete(manifest.chunk_ids(row.doc_id, row.version, row.content_hash))
-                        manifest.purge(row)
+                store.purge()
                 store.lexical()
             finally:
                 store.close()

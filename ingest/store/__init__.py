@@ -36,16 +36,25 @@ class IndexStore:
 
     def recover(self) -> int:
         """Finish what a crash interrupted: drop pending/retired versions and vectors no live chunk owns."""
-        repaired = 0
-        for row in self.manifest.unfinished():
-            self.vectors.delete(self.manifest.chunk_ids(row.doc_id, row.version, row.content_hash))
-            self.manifest.purge(row)
-            repaired += 1
+        repaired = self.purge(statuses=("pending", "retired"))
         orphans = self.vectors.all_ids() - self.manifest.all_chunk_ids()
         if orphans:
             self.vectors.delete(sorted(orphans))
             repaired += len(orphans)
         return repaired
+
+    def purge(self, statuses: tuple[str, ...] = ("retired",), doc_id: str | None = None) -> int:
+        """Delete the vectors of unfinished versions (retired by default), then forget them; returns how many.
+
+        Vectors go first: a crash in between leaves a row that the next purge finishes.
+        """
+        purged = 0
+        for row in self.manifest.unfinished():
+            if row.status in statuses and (doc_id is None or row.doc_id == doc_id):
+                self.vectors.delete(self.manifest.chunk_ids(row.doc_id, row.version, row.content_hash))
+                self.manifest.purge(row)
+                purged += 1
+        return purged
 
     def lexical(self) -> LexicalIndex:
         """The BM25 index matching the manifest's generation, rebuilt and saved if it is stale."""

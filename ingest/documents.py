@@ -15,7 +15,17 @@ Language = Literal["ko", "en"]
 
 
 class IngestError(Exception):
-    """A file that cannot be ingested. The message is one line for the maintainer."""
+    """A file that cannot be ingested. The message is one line for the maintainer.
+
+    ``doc_id`` and ``title`` are set when the file names a document even though it cannot be
+    indexed (front matter without a body): the manifest keeps them so a question about that
+    document is told why it cannot be answered instead of being answered from another one.
+    """
+
+    def __init__(self, message: str, *, doc_id: str | None = None, title: str | None = None):
+        super().__init__(message)
+        self.doc_id = doc_id
+        self.title = title
 
 
 @dataclass

@@ -28,7 +28,9 @@ from ingest.store import IndexStore
 from ingest.store.manifest import UNDATED, FileRow, now_iso
 
 # Bump when parsing or chunking changes what a file becomes, so unchanged files are redone once.
-PIPELINE_VERSION = "2"  # 2: noun+suffix compounds (경형) in the lexical tokens
+# 2: noun+suffix compounds (경형) in the lexical tokens; 3: prefixed nouns kept whole (재활용), multi-word
+# dictionary names also indexed word by word.
+PIPELINE_VERSION = "3"
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -102,7 +104,13 @@ class Ingestor:
             try:
                 outcome = self._ingest_file(file, root, dry_run)
             except IngestError as exc:
-                report.failed.append({"path": display, "error": str(exc)})
+                failure = {"path": display, "error": str(exc)}
+                # The document a bodiless file names, so questions about it can be told why not.
+                if exc.doc_id is not None:
+                    failure["doc_id"] = exc.doc_id
+                if exc.title is not None:
+                    failure["title"] = exc.title
+                report.failed.append(failure)
                 continue
             if outcome == "unchanged":
                 report.unchanged += 1
@@ -118,7 +126,10 @@ class Ingestor:
         if not dry_run:
             # Failures of files that are gone (deleted after a failed run) are no longer news.
             vanished = [path for path, _ in manifest.failures() if not Path(path).exists()]
-            manifest.update_failures([*scanned, *vanished], [(f["path"], f["error"]) for f in report.failed])
+            manifest.update_failures(
+                [*scanned, *vanished],
+                [(f["path"], f["error"], f.get("doc_id"), f.get("title")) for f in report.failed],
+            )
             self.store.lexical()  # rebuilds and persists the BM25 index when anything changed
             manifest.set_state("last_ingest", now_iso())
         report.seconds = round(time.perf_counter() - started, 3)
@@ -188,7 +199,8 @@ class Ingestor:
         )
         chunks = [c for c in chunks if c.text.strip()]
         if not chunks:
-            raise IngestError("no text to index after parsing")
+            # A named document with nothing to index is as unanswerable as one without a body.
+            raise IngestError("no text to index after parsing", doc_id=doc.doc_id, title=doc.title)
         return _Prepared(doc, version, content_hash, chunks)
 
     def _write(self, prepared: _Prepared, file_row: FileRow) -> int:

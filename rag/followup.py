@@ -23,6 +23,9 @@ _EN_CUE = re.compile(
 )
 _ANAPHOR = re.compile(r"(^|\s)(그|이|해당|그런|이런|it|that|this|they|those|these|there)(\s|$|[?.,])", re.I)
 _TITLE_IN_ANSWER = re.compile(r"「([^」]+)」")
+# Content tokens (question words already dropped) up to which an unanchored question in a conversation
+# is read as a follow-up; staff follow-ups are short ("세부 선정기준은 누가 정해?" is 4).
+_SHORT_TOKENS = 4
 
 
 @dataclass
@@ -51,7 +54,12 @@ class FollowupRewriter:
         tokens = self._tokenize(question)
         if len(tokens) <= 1:
             return True  # "경차는?" alone
-        return bool(_ANAPHOR.search(question)) and len(tokens) <= 3
+        if bool(_ANAPHOR.search(question)) and len(tokens) <= 3:
+            return True
+        # "위원은 몇 명이야?", "신청서는 어디에 내?": a short question in a conversation that names no
+        # regulation of its own asks about the one being discussed. A question that names its
+        # document ("주차장 조례 …") or carries more words than this stands alone.
+        return len(tokens) <= _SHORT_TOKENS and not self._find_docs(question)
 
     def rewrite(self, question: str, history: Sequence[Message]) -> Rewrite:
         if not self.is_followup(question, history):
@@ -71,9 +79,19 @@ class FollowupRewriter:
             topic = topic[:start] + " " + topic[end:]
         carried = [t for t in self._tokenize(topic) if (t not in own and len(t) > 1) or t.isdigit()]
         carried = list(dict.fromkeys(carried))
-        rewritten = f"{core} {' '.join(carried)}".strip() if core else previous
         docs = list(dict.fromkeys(self._find_docs(previous) + self._answer_docs(history)))
+        if docs and not self._cued(question):
+            # "이용자 안전교육은 누가 해?" after a question on rental firms' duties: the question brings its
+            # own detail, and the conversation's documents are preference enough. Carrying the previous
+            # question's words as well would pull retrieval back to the article answered last time.
+            return Rewrite(question, True, docs)
+        rewritten = f"{core} {' '.join(carried)}".strip() if core else previous
         return Rewrite(rewritten, True, docs)
+
+    def _cued(self, question: str) -> bool:
+        """The question leans on the last one by a cue word or an anaphor ("그럼 …", "그 회원제 …")."""
+        return bool(_KO_CUE.match(question) or _EN_CUE.match(question) or _ANAPHOR.search(question)
+                    or len(self._tokenize(question)) <= 1)
 
     def _answer_docs(self, history: Sequence[Message]) -> list[str]:
         """Documents the last answer cited (by their 「title」 or title text)."""

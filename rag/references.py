@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ingest.parsing.english import canonical_section
@@ -25,6 +25,8 @@ _KO_SUPPLEMENT = re.compile(r"부\s*칙")
 _KO_PARAGRAPH = re.compile(r"제?\s*(\d+)\s*항")
 _EN_REF = re.compile(r"(§+|\bsection\b|\bsec\b\.?|\bSec\b\.?)\s*(\d+[A-Za-z]?(?:[.\-:]\d+[A-Za-z]?)*)", re.IGNORECASE)
 _KIND_WORDS = re.compile(r"조례|규칙|시행규칙|ordinance|charter|code|regulation", re.I)
+# A title word used in at most this many documents' text names its document by itself.
+_NAME_DF = 1
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 
@@ -123,13 +125,39 @@ class DocumentNames:
 
     def __init__(self, catalogue: Catalogue, tokenize: Callable[[str], list[str]]):
         titles: dict[str, str] = {}
+        bodies: dict[str, list[str]] = defaultdict(list)
         for record in catalogue.records:
             titles.setdefault(record.doc_id, record.title)
+            bodies[record.doc_id].append(record.text)
+        texts = [_compact("".join(parts)) for parts in bodies.values()]
+        self._index(titles, {doc: set(tokenize(title)) for doc, title in titles.items()}, texts)
+
+    def extended(self, titles: Mapping[str, str], tokenize: Callable[[str], list[str]]) -> DocumentNames:
+        """These names plus more documents (doc_id -> title), weighted together; only the new titles are tokenized.
+
+        The new documents compete with the indexed ones on the same IDF scale, so a caller can tell
+        which kind of document a question names more strongly.
+        """
+        new = {doc: title for doc, title in titles.items() if doc not in self.titles}
+        names = DocumentNames.__new__(DocumentNames)
+        names._index(
+            {**self.titles, **new},
+            {**self._tokens, **{doc: set(tokenize(title)) for doc, title in new.items()}},
+            self._texts,
+        )
+        return names
+
+    def _index(self, titles: dict[str, str], tokens: dict[str, set[str]], texts: list[str]) -> None:
         self.titles = titles
-        self._tokens = {doc: set(tokenize(title)) for doc, title in titles.items()}
-        df = Counter(t for toks in self._tokens.values() for t in toks)
+        self._tokens = tokens
+        self._texts = texts
         n = max(1, len(titles))
-        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        # How specific a title word is, judged by how many documents' *text* use it, not by the titles
+        # alone: 시설, 위탁, 근무, 환경 are each in one or two titles but in most regulations' text, so a
+        # question using them names no document; 가파도 or 간병 is in one document's text only.
+        vocabulary = {t for toks in tokens.values() for t in toks}
+        self._body_df = {t: max(1, sum(1 for text in texts if _compact(t) in text)) for t in vocabulary}
+        self._idf = {t: math.log(1 + n / c) for t, c in self._body_df.items()}
         self._by_token: dict[str, list[str]] = defaultdict(list)
         for doc, toks in self._tokens.items():
             for t in toks:
@@ -156,8 +184,16 @@ class DocumentNames:
             if not matched or total <= 0:
                 continue
             coverage = sum(self._idf[t] for t in matched) / total
-            unique = any(len(self._by_token[t]) == 1 for t in matched)
-            if (len(matched) >= 2 and coverage >= 0.35) or (unique and kind_word):
+            unique = [t for t in matched if len(self._by_token[t]) == 1]
+            # A title word no other document's text uses (가파도, 간병) names its document even without
+            # "조례"; one that other texts share needs the kind word ("당직 … 규칙"). "폐기물 조례" names
+            # 폐기물 관리 조례, whose only distinctive title word it is.
+            rare = any(self._body_df[t] <= _NAME_DF for t in unique)
+            if (
+                (len(matched) >= 2 and coverage >= 0.35)
+                or (unique and (kind_word or rare))
+                or (coverage >= 1.0 and kind_word)
+            ):
                 hits[doc] = max(hits.get(doc, 0.0), coverage)
         return sorted(hits.items(), key=lambda kv: -kv[1])
 

@@ -173,12 +173,17 @@ def _fallback_doc_id(path: Path, root: Path | None) -> str:
 def build_document(ex: Extracted, path: Path, root: Path | None) -> Document:
     """Assemble the ``Document``; refuses placeholder bodies and empty texts."""
     meta = ex.meta
+    # Known before the body is checked: a document without a body is still remembered by name.
+    title = _text(_first(meta, _FIELD_KEYS["title"])) or _text(ex.title_hint) or path.stem
+    doc_id = _text(_first(meta, _FIELD_KEYS["doc_id"])) or _fallback_doc_id(path, root)
     if str(meta.get(_BODY_SOURCE, "")).strip() == _PARSING_FAILED:
         # The published file holds a placeholder sentence instead of the law: indexing it would
         # make the ordinance look answerable when it is not.
-        raise IngestError(f"document has no body ({_BODY_SOURCE}: {_PARSING_FAILED})")
+        raise IngestError(f"document has no body ({_BODY_SOURCE}: {_PARSING_FAILED})", doc_id=doc_id, title=title)
     if not ex.text.strip():
-        raise IngestError("document has no body" if meta else "empty file")
+        if meta:
+            raise IngestError("document has no body", doc_id=doc_id, title=title)
+        raise IngestError("empty file")  # nothing names a document: there is nothing to remember
 
     extra: dict[str, Any] = {}
     raw_dates: dict[str, Any] = {}
@@ -191,9 +196,6 @@ def build_document(ex: Extracted, path: Path, root: Path | None) -> Document:
         titles = [str(a["제목"]) for a in attachments if isinstance(a, dict) and a.get("제목")]
         if titles:
             extra["attachments"] = titles
-
-    title = _text(_first(meta, _FIELD_KEYS["title"])) or _text(ex.title_hint) or path.stem
-    doc_id = _text(_first(meta, _FIELD_KEYS["doc_id"])) or _fallback_doc_id(path, root)
 
     language: Language = (
         normalise_language(_first(meta, _FIELD_KEYS["language"]))

@@ -63,7 +63,21 @@ class Tokenizer:
                 ):
                     # Kiwi splits some compounds at a suffix (경형자동차 → 경 + 형 + 자동차): keep 경형 too.
                     tokens.append(previous.form + token.form)
+                if (
+                    tag in ("NNG", "NNP")
+                    and previous is not None
+                    and previous.tag == "XPN"
+                    and previous.start + previous.len == token.start
+                ):
+                    # A prefix is dropped with the other non-content tags, and 재활용 became 활용, 비매품
+                    # 매품: keep the prefixed noun whole as well.
+                    tokens.append(previous.form + token.form)
                 previous = token
+                if tag == "NNP" and " " in token.form:
+                    # Kiwi's dictionary holds some multi-word names ("제주 성읍마을"); a question spells
+                    # them its own way ("성읍마을"), so index their words as analysed one by one.
+                    tokens.extend(t for part in token.form.split() for t in self(part))
+                    continue
                 if tag in _KEEP_TAGS:
                     form = token.form.lower()
                     tokens.append(self._stemmer.stemWord(form) if tag == "SL" else form)

@@ -8,7 +8,9 @@ Tables
   force (``valid_to`` is NULL for the current one).
 - ``chunks``: text, metadata and lexical tokens of every chunk of every version.
 - ``files``: which file produced which version, with its byte hash, for fast skips.
-- ``failures``: the files the last ingest could not take, with the reason.
+- ``failures``: the files the last ingest could not take, with the reason, and the document
+  (``doc_id``, ``title``) a file names when it has front matter but no body, so questions about
+  that document can be told it is registered but unreadable.
 - ``state``: the generation counter (bumped on every visible change) and more.
 
 A document switches from its old to its new version in one SQLite transaction,
@@ -30,6 +32,14 @@ from typing import Any
 from ingest.documents import Chunk, Document
 
 UNDATED = "undated"
+
+# Columns added after the first release, with their types: manifests made before get them on open.
+_ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "failures": (("doc_id", "TEXT"), ("title", "TEXT")),
+}
+
+# (path, error) as before, or (path, error, doc_id, title) when the failed file names a document.
+Failure = tuple[str, str] | tuple[str, str, str | None, str | None]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
@@ -71,7 +81,9 @@ CREATE TABLE IF NOT EXISTS files (
     content_hash TEXT NOT NULL,
     ingested_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS failures (path TEXT PRIMARY KEY, error TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS failures (
+    path TEXT PRIMARY KEY, error TEXT NOT NULL, at TEXT NOT NULL, doc_id TEXT, title TEXT
+);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -128,6 +140,21 @@ class Manifest:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a manifest written by an older release up to the current columns (nullable, so no backfill)."""
+        for table, columns in _ADDED_COLUMNS.items():
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, sql_type in columns:
+                if name in have:
+                    continue
+                try:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
+                except sqlite3.OperationalError as exc:
+                    # Another process opening the same manifest may have added it a moment ago.
+                    if "duplicate column" not in str(exc):
+                        raise
 
     def close(self) -> None:
         self._db.close()
@@ -231,7 +258,20 @@ class Manifest:
         }
 
     def failures(self) -> list[tuple[str, str]]:
+        """(path, error) of every file the last ingest could not take."""
         return list(self._db.execute("SELECT path, error FROM failures ORDER BY path"))
+
+    def empty_documents(self) -> list[tuple[str, str, str]]:
+        """(doc_id, title, path) of failed files that name a document: registered, but no readable text."""
+        return self._empty_documents(self._db)
+
+    @staticmethod
+    def _empty_documents(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
+        rows = db.execute(
+            "SELECT COALESCE(doc_id, ''), title, path FROM failures "
+            "WHERE title IS NOT NULL AND title != '' ORDER BY path"
+        )
+        return [(str(d), str(t), str(p)) for d, t, p in rows]
 
     def unfinished(self) -> list[VersionRow]:
         """Versions a crash left behind: pending (never made visible) or retired (not yet deleted)."""
@@ -355,10 +395,19 @@ class Manifest:
                 (effective, valid_to, doc_id, version, content_hash),
             )
 
-    def update_failures(self, scanned: Iterable[str], failures: Iterable[tuple[str, str]]) -> None:
-        """Forget old failures of the files just scanned, then record this run's."""
+    def update_failures(self, scanned: Iterable[str], failures: Iterable[Failure]) -> None:
+        """Forget old failures of the files just scanned, then record this run's.
+
+        Each failure is ``(path, error)`` or ``(path, error, doc_id, title)``.
+        """
+        rows = [(*f, None, None)[:4] for f in failures]
         with self.transaction() as db:
+            before = self._empty_documents(db)
             db.executemany("DELETE FROM failures WHERE path = ?", [(p,) for p in scanned])
             db.executemany(
-                "INSERT OR REPLACE INTO failures VALUES (?, ?, ?)", [(p, e, now_iso()) for p, e in failures]
+                "INSERT OR REPLACE INTO failures (path, error, at, doc_id, title) VALUES (?, ?, ?, ?, ?)",
+                [(p, e, now_iso(), d, t) for p, e, d, t in rows],
             )
+            if self._empty_documents(db) != before:
+                # Readers answer "registered but unreadable" from this list: a change is a visible change.
+                self._bump(db)

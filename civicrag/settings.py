@@ -145,11 +145,10 @@ class Settings(BaseSettings):
         0.25, ge=0, description="Vote for top candidates stating the kind of fact asked (amount, period …)."
     )
     answer_related: int = Field(4, ge=0, le=20, description="Related provisions listed after an answer.")
-    # Fitted on eval/sets/calibration.jsonl (rag/refusal.py). A sweep on eval/sets/ko.jsonl found lower
-    # thresholds answer more (share correct 0.54 at 0.5, 0.68 at 0.2) but then answer near-misses whose
-    # detail sits in a 별표 that is not in the text; kept at 0.5 until refitted on a larger set.
+    # Fitted with the weights (rag/refusal.py, python -m eval.calibrate_rag): 0.6-0.8 give the best
+    # cross-validated refusal F1 on the golden and calibration sets (0.61; 0.5 gave 0.53, 0.8 0.62).
     answer_refusal_threshold: float = Field(
-        0.5, ge=0, le=1, description="Answer when the answerability model's probability reaches this."
+        0.7, ge=0, le=1, description="Answer when the answerability model's probability reaches this."
     )
     llm_max_chunks: int = Field(6, ge=1, le=30, description="Retrieved chunks given to the LLM.")
     llm_temperature: float = Field(0.0, ge=0, le=2)

@@ -7,6 +7,7 @@ chunk of a superseded version can never leak through one leg only.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Mapping
@@ -27,6 +28,9 @@ class Catalogue:
     # (doc_id, version) -> rows in document order: neighbour expansion and whole-article views.
     rows_by_version: dict[tuple[str, str], list[int]]
     generation: int
+    # (doc_id, version) -> titles of its attachments (별표, 서식): they are not in the text, but a
+    # question whose words are in "[별표 5] 공영주차장 주차요금" is answered there, not here.
+    attachments: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     _validity: list[tuple[str | None, str | None]] = field(default_factory=list)
     _version_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _columns: dict[str, _Column] = field(default_factory=dict)
@@ -46,13 +50,16 @@ class Catalogue:
 
     @classmethod
     def load(cls, manifest: Manifest) -> Catalogue:
-        validity = {(v.doc_id, v.version): (v.valid_from, v.valid_to) for v in manifest.versions()}
+        versions = manifest.versions()
+        validity = {(v.doc_id, v.version): (v.valid_from, v.valid_to) for v in versions}
         records: list[ChunkRecord] = []
         for chunk_id, text, meta, _tokens in manifest.live_chunks():
             key = (str(meta.get("doc_id", "")), str(meta.get("version", "")))
             valid_from, valid_to = validity.get(key, (None, None))
             records.append(ChunkRecord(chunk_id, text, meta, valid_from, valid_to))
-        return cls.from_records(records, manifest.generation)
+        catalogue = cls.from_records(records, manifest.generation)
+        catalogue.attachments = {(v.doc_id, v.version): _attachment_titles(v.meta_json) for v in versions}
+        return catalogue
 
     @classmethod
     def from_records(cls, records: list[ChunkRecord], generation: int = 0) -> Catalogue:
@@ -129,6 +136,15 @@ class Catalogue:
         record = self.records[row]
         rows = self.rows_by_version.get((record.doc_id, record.version), [])
         return [r for r in rows if self.records[r].article == record.article]
+
+
+def _attachment_titles(meta_json: str) -> tuple[str, ...]:
+    """Live attachment titles from a version's metadata; deleted ones ("[별표 4] 삭제<…>") say nothing."""
+    try:
+        titles = json.loads(meta_json or "{}").get("attachments") or []
+    except (ValueError, AttributeError):
+        return ()
+    return tuple(str(t) for t in titles if not re.search(r"\]\s*삭제", str(t)))
 
 
 def normalise_filters(filters: Mapping[str, str] | None) -> dict[str, set[str]]:

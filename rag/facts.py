@@ -117,5 +117,31 @@ def states_fact(kind: FactKind, text: str) -> bool:
     return bool(_FACT_PATTERNS[kind].search(text))
 
 
+# Stricter than ``_FACT_PATTERNS``: a figure must be there ("감면", "임기" do not count).
+_NUMBER_PATTERNS: dict[FactKind, re.Pattern[str]] = {
+    "amount": re.compile(
+        r"\d[\d,.]*\s*(원|천원|만원|억원|퍼센트|%|분의)|[일이삼사오육칠팔구십백천만]+\s*원|\$\s?\d|\d\s*(dollars|"
+        r"percent|cents)|100분의|\d+\s*배|[두세네]\s*배",
+        re.I,
+    ),
+    "period": re.compile(
+        r"\d+\s*(일|개월|년|주|시간|분|시(?!행))|\d{1,2}:\d\d|[한두세네]\s*(달|해)|"
+        r"\d+\s*(days?|months?|years?|hours?|weeks?)|\b(one|two|three|four|five|six|ten|thirty)\s+(days?|months?|years?)",
+        re.I,
+    ),
+    "count": re.compile(
+        r"\d+\s*(명|개|회|인|곳|번|개소|세|차례|부)|한\s*차례|[한두세]\s*번|[일이삼사오육칠팔구십]+\s*명|\d+\s*(members?|"
+        r"persons?|people|times|copies)|\b(one|two|three|four|five|six|seven|nine|eleven)\s+(members?|persons?)",
+        re.I,
+    ),
+}
+
+
+def states_number(kind: FactKind, text: str) -> bool:
+    """The text gives a figure of the asked kind; kinds without figures fall back to ``states_fact``."""
+    pattern = _NUMBER_PATTERNS.get(kind)
+    return bool(pattern.search(text)) if pattern else states_fact(kind, text)
+
+
 def defers(text: str) -> bool:
     return bool(_DEFERRAL.search(text))

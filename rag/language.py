@@ -32,6 +32,17 @@ PHRASES: dict[str, dict[Language, str]] = {
         "ko": "※ OCR로 추출한 본문입니다. 원문을 확인하세요.",
         "en": "Note: this text was extracted by OCR; check the original.",
     },
+    "in_attachment": {
+        "ko": "질문하신 내용은 「{title}」의 첨부 {attachment}에 있는 것으로 보이나, 첨부(별표·서식)는 "
+        "색인된 본문에 포함되어 있지 않습니다. 원문의 첨부를 확인하세요.",
+        "en": "The detail asked appears to be in the attachment {attachment} of \"{title}\", which is not part of "
+        "the indexed text; check the attachment in the original.",
+    },
+    "empty_document": {
+        "ko": "「{title}」은(는) 등록되어 있으나 본문을 읽을 수 없어 답변할 수 없습니다. 원문을 확인하세요.",
+        "en": "\"{title}\" is registered, but its text could not be read, so it cannot be answered; "
+        "check the original.",
+    },
     "empty_index": {
         "ko": "색인된 규정이 없습니다. 먼저 `civicrag ingest`로 규정을 추가하세요.",
         "en": "No regulations are indexed yet; add some with `civicrag ingest`.",

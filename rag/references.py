@@ -129,7 +129,7 @@ class DocumentNames:
         for record in catalogue.records:
             titles.setdefault(record.doc_id, record.title)
             bodies[record.doc_id].append(record.text)
-        texts = [_compact("".join(parts)) for parts in bodies.values()]
+        texts = [(_is_korean(titles[doc]), _compact("".join(parts))) for doc, parts in bodies.items()]
         self._index(titles, {doc: set(tokenize(title)) for doc, title in titles.items()}, texts)
 
     def extended(self, titles: Mapping[str, str], tokenize: Callable[[str], list[str]]) -> DocumentNames:
@@ -147,17 +147,21 @@ class DocumentNames:
         )
         return names
 
-    def _index(self, titles: dict[str, str], tokens: dict[str, set[str]], texts: list[str]) -> None:
+    def _index(self, titles: dict[str, str], tokens: dict[str, set[str]], texts: list[tuple[bool, str]]) -> None:
         self.titles = titles
         self._tokens = tokens
         self._texts = texts
-        n = max(1, len(titles))
         # How specific a title word is, judged by how many documents' *text* use it, not by the titles
         # alone: 시설, 위탁, 근무, 환경 are each in one or two titles but in most regulations' text, so a
         # question using them names no document; 가파도 or 간병 is in one document's text only.
+        # Counted among the documents of the word's own script: a thousand D.C. Code sections beside
+        # fifty ordinances would otherwise make every Korean word look rare.
         vocabulary = {t for toks in tokens.values() for t in toks}
-        self._body_df = {t: max(1, sum(1 for text in texts if _compact(t) in text)) for t in vocabulary}
-        self._idf = {t: math.log(1 + n / c) for t, c in self._body_df.items()}
+        sizes = {korean: max(1, sum(1 for k, _ in texts if k == korean)) for korean in (True, False)}
+        self._body_df = {
+            t: max(1, sum(1 for k, text in texts if k == _is_korean(t) and _compact(t) in text)) for t in vocabulary
+        }
+        self._idf = {t: math.log(1 + sizes[_is_korean(t)] / c) for t, c in self._body_df.items()}
         self._by_token: dict[str, list[str]] = defaultdict(list)
         for doc, toks in self._tokens.items():
             for t in toks:
@@ -173,12 +177,15 @@ class DocumentNames:
                 hits[doc] = 1.0  # the full title, spacing aside
         qset = set(query_tokens)
         kind_word = bool(_KIND_WORDS.search(question))
-        top_idf = max(self._idf.values(), default=1.0)
+        top_idf = {
+            korean: max((v for t, v in self._idf.items() if _is_korean(t) == korean), default=1.0)
+            for korean in (True, False)
+        }
         candidates = {d for t in qset for d in self._by_token.get(t, ())}
         for doc in candidates:
             # Only distinctive title words count: 제주특별자치도, 조례, 지원, 관하 name nothing,
             # nor do one-character morphemes (비, 시) that any question may contain.
-            distinctive = {t for t in self._tokens[doc] if len(t) >= 2 and self._idf[t] >= 0.5 * top_idf}
+            distinctive = {t for t in self._tokens[doc] if len(t) >= 2 and self._idf[t] >= 0.5 * top_idf[_is_korean(t)]}
             total = sum(self._idf[t] for t in distinctive)
             matched = distinctive & qset
             if not matched or total <= 0:
@@ -196,6 +203,13 @@ class DocumentNames:
             ):
                 hits[doc] = max(hits.get(doc, 0.0), coverage)
         return sorted(hits.items(), key=lambda kv: -kv[1])
+
+
+def _is_korean(text: str) -> bool:
+    return bool(_HANGUL.search(text))
+
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def _compact(text: str) -> str:

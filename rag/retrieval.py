@@ -30,6 +30,20 @@ _EN_QUESTION_WORDS = frozenset({
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
 
 
+# Articles every ordinance carries, which state a period or a body for their own purpose ("3년마다
+# … 타당성을 검토", "이 조례는 공포한 날부터 시행한다"): the fact vote must not carry them past the
+# article that answers, unless the question is about them.
+_BOILERPLATE_TITLES = frozenset({"규제의 재검토", "목적", "삭제", "시행일", "시행규칙", "유효기간", "경과조치"})
+
+
+def _boilerplate(scored: ScoredChunk, query: str) -> bool:
+    meta = scored.chunk.metadata
+    title = str(meta.get("article_title", "")).strip()
+    if meta.get("provision_kind") == "supplementary":
+        return not re.search(r"부칙|시행일|시행하|경과|적용례|supplementary|effective date", query, re.I)
+    return title in _BOILERPLATE_TITLES and title.replace(" ", "") not in query.replace(" ", "")
+
+
 class QueryTokenizer:
     """Query-side tokens: the index's own tokenizer, plus each Hangul word analysed alone.
 
@@ -309,7 +323,7 @@ class HybridRetriever:
                 # (an amount from another ordinance is a wrong answer, not a better one).
                 lead = scored[0].chunk.doc_id
                 for s in scored[: self.config.fact_window]:
-                    if s.chunk.doc_id == lead and states_fact(kind, s.chunk.text):
+                    if s.chunk.doc_id == lead and states_fact(kind, s.chunk.text) and not _boilerplate(s, query):
                         s.score += self.config.fact_boost * vote
                 scored.sort(key=lambda s: (-s.score, s.chunk.chunk_id))
         if self.reranker is not None and scored:

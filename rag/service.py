@@ -9,10 +9,11 @@ an ingest run changes the manifest's generation, the next question reloads them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -22,12 +23,13 @@ from civicrag.settings import Settings
 from rag.answer import Answerer
 from rag.answer.extractive import ExtractiveAnswerer
 from rag.catalogue import Catalogue
-from rag.evidence import EvidenceScorer, idf_table
+from rag.empty_documents import EmptyDocuments
+from rag.evidence import EvidenceScorer, UnitScore, idf_table
 from rag.facts import question_kind
 from rag.followup import FollowupRewriter, Rewrite
 from rag.language import detect_language, phrase
 from rag.references import DocumentNames, QueryRefs
-from rag.refusal import DEFAULT_WEIGHTS, RefusalModel
+from rag.refusal import DEFAULT_WEIGHTS, RefusalModel, best_attachment
 from rag.retrieval import (
     ChromaDenseRetriever,
     DenseRetriever,
@@ -37,8 +39,10 @@ from rag.retrieval import (
     LexicalRetriever,
     QueryTokenizer,
 )
-from rag.types import Answer, Message, Result, Retrieved, ScoredChunk, StreamEvent
+from rag.types import Answer, Answerability, Message, Result, Retrieved, ScoredChunk, StreamEvent
 
+#: Share of the question's (IDF-weighted) words an attachment title must hold to be named in a refusal.
+ATTACHMENT_HINT_MIN = 0.4
 RETRIEVED_LISTED = 10  # the result's ``retrieved`` lists at least this many, in rank order
 
 
@@ -51,6 +55,8 @@ class _Loaded:
     doc_names: DocumentNames
     scorer: EvidenceScorer
     followups: FollowupRewriter
+    # Registered documents without readable text (manifest failures with a title).
+    empty_docs: EmptyDocuments = field(default_factory=EmptyDocuments)
 
 
 class RagService:
@@ -125,7 +131,10 @@ class RagService:
         catalogue = Catalogue.load(self.store.manifest)
         tokens = [toks for _, _, _, toks in self.store.manifest.live_chunks()]
         dense = None if self.settings.retrieval_dense_backend == "chroma" else self._read_vectors(catalogue)
-        return self.assemble(generation, catalogue, tokens, dense, self.store.lexical())
+        return self.assemble(
+            generation, catalogue, tokens, dense, self.store.lexical(),
+            empty_documents=self.store.manifest.empty_documents(),
+        )
 
     def assemble(
         self,
@@ -134,6 +143,7 @@ class RagService:
         token_lists: Sequence[Sequence[str]],
         dense_matrix: np.ndarray | None,
         lexical_index: Any,
+        empty_documents: Sequence[tuple[str, str, str]] = (),
     ) -> _Loaded:
         """Wire the retrieval parts over given data (the benchmark feeds synthetic copies through here)."""
         s = self.settings
@@ -176,7 +186,8 @@ class RagService:
         )
         if len(catalogue):
             tokenizer("워밍업 warm-up")  # Kiwi loads on first Korean text (≈1 s): pay it here, not per question
-        return _Loaded(generation, catalogue, hybrid, legs, doc_names, scorer, followups)
+        empty_docs = EmptyDocuments.build(empty_documents, doc_names, tokenizer)
+        return _Loaded(generation, catalogue, hybrid, legs, doc_names, scorer, followups, empty_docs)
 
     def _read_vectors(self, catalogue: Catalogue) -> np.ndarray:
         """The ingest-time vectors of every live chunk, in catalogue order (one read from Chroma)."""
@@ -277,12 +288,29 @@ class RagService:
         quoted = evidence[:1] if evidence and evidence[0].pinned else evidence
         units = loaded.scorer.score(query_tokens, kind, quoted)
         answerability = self.refusal.decide(
-            self.refusal.features(kind, evidence, units, query_tokens, loaded.scorer)
+            self.refusal.features(kind, evidence, units, query_tokens, loaded.scorer, loaded.catalogue.attachments)
         )
-        if not len(loaded.catalogue):
+        # A question about a registered ordinance whose text could not be read must not be answered
+        # from whichever indexed ordinance shares its words: say what is wrong instead.
+        empty = loaded.empty_docs.named(
+            rewrite.question, query_tokens, _lead_provision(quoted, units) if answerability.answerable else None
+        )
+        if empty is None and not answerability.answerable:
+            # Staff asking for a fee that sits in "[별표 5] 공영주차장 주차요금" should be sent there.
+            hint = best_attachment(evidence, loaded.catalogue.attachments, query_tokens, loaded.scorer)
+            if hint is not None and hint[2] >= ATTACHMENT_HINT_MIN:
+                reason = phrase("in_attachment", language, attachment=hint[0], title=hint[1])
+                answerability = dataclasses.replace(answerability, reason=reason)
+        if empty is not None:
+            text = phrase("empty_document", language, title=empty.title)
+            answerability = Answerability(False, 0.0, text, answerability.features)
+            yield StreamEvent("delta", text=text)
+            answer: Answer | None = Answer(text=text, refused=True, citations=[], reason=text)
+            mode = "none"
+        elif not len(loaded.catalogue):
             text = phrase("empty_index", language)
             yield StreamEvent("delta", text=text)
-            answer: Answer | None = Answer(text=text, refused=True, citations=[])
+            answer = Answer(text=text, refused=True, citations=[])
             mode = "none"
         else:
             answer, mode = None, "extractive"
@@ -343,6 +371,15 @@ class RagService:
             with contextlib.suppress(LlmError):  # on failure the deterministic rewrite stands
                 rewrite.question = self.llm.rewrite(question, turns, language)
         return rewrite
+
+
+def _lead_provision(quoted: Sequence[ScoredChunk], units: Sequence[UnitScore]) -> str | None:
+    """Title and text of the chunk an answer would quote first (the one holding the best unit)."""
+    rank = units[0].chunk_rank if units else 0
+    if not 0 <= rank < len(quoted):
+        return None
+    chunk = quoted[rank].chunk
+    return f"{chunk.title}\n{chunk.text}"
 
 
 def _as_of(value: str | date | None) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.facts import FactKind, defers, states_fact
+from rag.synonyms import SYNONYMS
 from rag.types import ScoredChunk
 
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -115,12 +116,15 @@ class EvidenceScorer:
             )
             units = split_units(scored.chunk.text)
             for unit in units:
-                toks = self.tokens(unit.text)
-                # A lead-in's facts are in its 호 ("다음 각 호의 관공서": the list names them); the
-                # answer quotes them together, so they count together.
-                full_text = " ".join([unit.text, *(units[i].text for i in unit.children)])
+                # A lead-in's facts and words are in its 호 ("다음 각 호의 관공서": the list names them;
+                # "② … 100분의 50을 감면한다" + "1. 경형자동차"); the answer quotes them together, so they
+                # count together.
+                full_text = " ".join([unit.text, *(units[i].text for i in unit.children[:10])])
+                toks = self.tokens(full_text)
                 # The article title and document name count half: they frame every unit of the article.
-                overlap = sum(self.weight(t) * (1.0 if t in toks else 0.5 if t in header_tokens else 0.0) for t in q)
+                overlap = sum(
+                    self.weight(t) * (1.0 if _has(toks, t) else 0.5 if _has(header_tokens, t) else 0.0) for t in q
+                )
                 overlap /= total
                 fact = states_fact(kind, full_text) if kind != "other" else False
                 # Handing a detail elsewhere matters only when the unit does not state the asked fact
@@ -131,6 +135,11 @@ class EvidenceScorer:
                 out.append(UnitScore(rank, unit, overlap, fact, deferral, s))
         out.sort(key=lambda u: (-u.score, u.chunk_rank, u.unit.index))
         return out
+
+
+def _has(tokens: frozenset[str], token: str) -> bool:
+    """The unit uses the word, or the regulations' term for it: "경차" is asked, "1. 경형자동차" answers."""
+    return token in tokens or any(s in tokens for s in SYNONYMS.get(token, ()))
 
 
 def idf_table(token_lists: Sequence[Sequence[str]]) -> dict[str, float]:

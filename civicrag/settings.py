@@ -166,6 +166,9 @@ class Settings(BaseSettings):
         None, description="Signs the login cookie; unset = random per process (logins end on restart)."
     )
     session_max_age_s: int = Field(8 * 3600, ge=60, description="Login cookie lifetime.")
+    session_https_only: bool = Field(
+        False, description="Send the login cookie over HTTPS only (set it when a TLS proxy serves civicrag)."
+    )
     server_max_body_kb: int = Field(64, ge=1, description="Largest JSON request body the API accepts.")
     server_question_max_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     upload_max_mb: float = Field(20.0, gt=0, description="Largest document an admin may upload.")

@@ -338,7 +338,9 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
     secret = settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(32)
     app.add_middleware(
         SessionMiddleware, secret_key=secret, session_cookie="civicrag_session",
-        max_age=settings.session_max_age_s, same_site="lax", https_only=False,
+        max_age=settings.session_max_age_s, same_site="lax",
+        # Off by default: the quick start serves plain HTTP on 127.0.0.1, where a Secure cookie is never sent.
+        https_only=settings.session_https_only,
     )
     return app
 

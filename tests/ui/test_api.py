@@ -187,6 +187,20 @@ def test_openapi_docs_are_served_offline(http: httpx.Client) -> None:
     assert http.get("/api-docs-static/swagger-ui-bundle.js").status_code == 200
 
 
+@pytest.mark.parametrize("https_only", [False, True])
+def test_login_cookie_is_secure_only_when_configured(ui_settings: Any, https_only: bool) -> None:
+    from fastapi.testclient import TestClient
+
+    from ui.server import create_app
+
+    settings = ui_settings.model_copy(update={"session_https_only": https_only})
+    with TestClient(create_app(settings, with_ui=False), follow_redirects=False) as client:
+        ok = client.post("/login", data={"username": "alice", "password": "alice-secret-1"})
+        cookie = ok.headers["set-cookie"]
+        assert cookie.startswith("civicrag_session=") and "httponly" in cookie.lower()
+        assert ("secure" in cookie.lower().split("; ")) is https_only
+
+
 def test_open_demo_mode_needs_no_login_but_keeps_admin_closed(ui_settings: Any) -> None:
     from fastapi.testclient import TestClient
 

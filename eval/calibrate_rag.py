@@ -150,8 +150,8 @@ def _cross_validated(x: np.ndarray, y: np.ndarray, folds: int = 10) -> list[floa
 
 def _variants(settings: Settings, base: RagService, items: list[GoldenItem]) -> None:
     options: list[tuple[str, dict[str, Any]]] = [
-        ("weighted fusion", {"retrieval_fusion": "weighted"}),
-        ("rrf k=20", {"retrieval_rrf_k": 20}),
+        ("rrf fusion", {"retrieval_fusion": "rrf"}),
+        ("rrf k=60", {"retrieval_fusion": "rrf", "retrieval_rrf_k": 60}),
         ("no doc boost", {"retrieval_doc_boost": 0.0}),
         ("doc boost 2", {"retrieval_doc_boost": 2.0}),
         ("lexical weight 0.5", {"retrieval_lexical_weight": 0.5}),

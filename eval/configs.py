@@ -7,8 +7,8 @@ Leg switches: ``RagService`` always runs the hybrid retriever, and ``rag.fusion.
 skips a leg whose weight is 0, so "dense only" is ``retrieval_lexical_weight = 0``.
 "Lexical only" cannot be weight 0: the refusal model reads each top chunk's dense cosine
 from the fused legs (``rag.refusal``: feature ``dense``), and without the dense leg it
-refuses everything. So the dense weight is 1e-9 instead: RRF scores of one leg never tie,
-so the ranking of the top candidates is exactly BM25's, while the dense leg still runs
+refuses everything. So the dense weight is 1e-9 instead: it cannot reorder BM25's scores
+(nor, with RRF, its ranks), so the ranking is BM25's, while the dense leg still runs
 and the refusal model still sees cosines. The exact-reference votes (a question naming
 ``제5조`` or a document) apply in every configuration.
 """
@@ -55,12 +55,12 @@ class Configuration:
 BUILTIN: dict[str, Configuration] = {
     c.name: c
     for c in (
-        Configuration("hybrid", {}, "the shipped defaults: dense + lexical (Kiwi BM25), RRF, boosts"),
+        Configuration("hybrid", {}, "the shipped defaults: dense + lexical (Kiwi BM25), convex fusion, boosts"),
         Configuration("dense", {"retrieval_lexical_weight": 0.0}, "dense leg only (e5 embeddings)"),
         Configuration(
             "lexical", {"retrieval_dense_weight": 1e-9}, "lexical leg ranks alone (Kiwi BM25; dense only feeds refusal)"
         ),
-        Configuration("hybrid+weighted", {"retrieval_fusion": "weighted"}, "convex score fusion instead of RRF"),
+        Configuration("hybrid-rrf", {"retrieval_fusion": "rrf"}, "reciprocal rank fusion instead of convex scores"),
         Configuration("hybrid+neighbours", {"retrieval_neighbours": 1}, "adds the articles next to the top hits"),
         # A third leg: embeds the corpus once more with USE (≈0.07 s a chunk, cached) on first use.
         Configuration("hybrid+use-m3", {"retrieval_second_dense": "use-m3"}, "adds the USE-m3 dense leg"),

@@ -152,6 +152,14 @@ def render_markdown(results: Mapping[str, Any]) -> str:
     ]))
     if any("faithfulness_advisory" in c["summary"] for c in configs):
         out += ["", "_faithfulness_advisory is judged by an LLM: advisory, never a gate._"]
+    # Headline metrics per language: the goals are stated per set (Korean above all), and a summary over
+    # both languages hides a weak one.
+    for lang in sorted({g for c in configs for g in c["by_lang"]}):
+        n = configs[0]["by_lang"].get(lang, {}).get("questions", "")
+        out += ["", f"## Language `{lang}` ({n} questions)", ""]
+        out.append(_md_table(["metric", *names], [
+            [m, *[fmt(c["by_lang"].get(lang, {}).get(m), m) for c in configs]] for m in (*HEADLINE, "latency_p95_ms")
+        ]))
     for field, title in (
         ("by_tag", "By tag: article_hit@5 / correct"), ("by_lang", "By language: article_hit@5 / correct"),
     ):
@@ -373,6 +381,13 @@ def render_html(results: Mapping[str, Any]) -> str:
     if any("faithfulness_advisory" in c["summary"] for c in configs):
         body.append("<p><i>faithfulness_advisory is judged by an LLM: advisory, never a gate.</i></p>")
     langs = sorted({g for c in configs for g in c["by_lang"]})
+    for lang in langs:
+        n = configs[0]["by_lang"].get(lang, {}).get("questions", "")
+        body.append(f"<h2>Language <code>{_e(lang)}</code> ({_e(str(n))} questions)</h2>")
+        body.append(_html_table(["metric", *names], [
+            [_e(m), *[_e(fmt(c["by_lang"].get(lang, {}).get(m), m)) for c in configs]]
+            for m in (*HEADLINE, "latency_p95_ms")
+        ]))
     body.append("<h2>By language (article_hit@5 / correct)</h2>")
     body.append(_html_table(["language", "n", *names], [
         [_e(g), str(configs[0]["by_lang"].get(g, {}).get("questions", "")),

@@ -126,10 +126,19 @@ class DocumentNames:
     def __init__(self, catalogue: Catalogue, tokenize: Callable[[str], list[str]]):
         titles: dict[str, str] = {}
         bodies: dict[str, list[str]] = defaultdict(list)
+        articles: dict[str, set[str]] = defaultdict(set)
         for record in catalogue.records:
             titles.setdefault(record.doc_id, record.title)
             bodies[record.doc_id].append(record.text)
+            articles[record.doc_id].add(record.article)
         texts = [(_is_korean(titles[doc]), _compact("".join(parts))) for doc, parts in bodies.items()]
+        # An English document of one provision is a section of a larger code (each D.C. Code section is a
+        # file): its title is a heading ("Hearing.", "Budget.", "Penalty."), not a name staff call it by,
+        # and a question using that word names nothing. It is found by its content, or by its number
+        # (§ 2-532). (A Korean regulation is always named by its title, however short it is.)
+        self._sections = {
+            doc for doc, labels in articles.items() if len(labels) <= 1 and not _is_korean(titles[doc])
+        }
         self._index(titles, {doc: set(tokenize(title)) for doc, title in titles.items()}, texts)
 
     def extended(self, titles: Mapping[str, str], tokenize: Callable[[str], list[str]]) -> DocumentNames:
@@ -140,6 +149,7 @@ class DocumentNames:
         """
         new = {doc: title for doc, title in titles.items() if doc not in self.titles}
         names = DocumentNames.__new__(DocumentNames)
+        names._sections = self._sections
         names._index(
             {**self.titles, **new},
             {**self._tokens, **{doc: set(tokenize(title)) for doc, title in new.items()}},
@@ -173,7 +183,7 @@ class DocumentNames:
         compact_q = _compact(question)
         hits: dict[str, float] = {}
         for doc, compact in self._compact.items():
-            if len(compact) >= 6 and compact in compact_q:
+            if doc not in self._sections and len(compact) >= 6 and compact in compact_q:
                 hits[doc] = 1.0  # the full title, spacing aside
         qset = set(query_tokens)
         kind_word = bool(_KIND_WORDS.search(question))
@@ -181,7 +191,7 @@ class DocumentNames:
             korean: max((v for t, v in self._idf.items() if _is_korean(t) == korean), default=1.0)
             for korean in (True, False)
         }
-        candidates = {d for t in qset for d in self._by_token.get(t, ())}
+        candidates = {d for t in qset for d in self._by_token.get(t, ())} - self._sections
         for doc in candidates:
             # Only distinctive title words count: 제주특별자치도, 조례, 지원, 관하 name nothing,
             # nor do one-character morphemes (비, 시) that any question may contain.

@@ -103,3 +103,23 @@ def test_multi_word_names_are_indexed_word_by_word(tokenize: Tokenizer) -> None:
     tokens = tokenize("제주 성읍마을 보존 및 지원 조례")
     assert "성읍" in tokens
     assert set(tokenize("성읍마을 시설")) & set(tokens) >= {"성읍", "마을"}
+
+
+def test_a_code_section_heading_is_not_a_document_name() -> None:
+    """Each D.C. Code section is a file titled by its heading: "budget hearing" names no document."""
+    records = [
+        ChunkRecord("dc-1@v#0", "The Council shall hold a public hearing on the budget.",
+                    {"doc_id": "dc-1", "title": "Hearing.", "article": "§ 2-1", "seq": 0}),
+        ChunkRecord("dc-2@v#0", "Penalties for violations.",
+                    {"doc_id": "dc-2", "title": "Penalty provisions.", "article": "§ 2-2", "seq": 0}),
+        *[
+            ChunkRecord(f"town@v#{i}", f"Text of section {i} about hearing and budget.",
+                        {"doc_id": "town", "title": "Harbor Town Charter", "article": f"SECTION {i}", "seq": i})
+            for i in range(3)
+        ],
+    ]
+    names = DocumentNames(Catalogue.from_records(records), lambda t: t.lower().replace(".", "").split())
+    question = "When is the community budget hearing held?"
+    assert names.find(question, question.lower().rstrip("?").split()) == []
+    question = "What does the Harbor Town Charter say about budget hearings?"
+    assert [doc for doc, _ in names.find(question, question.lower().rstrip("?").split())] == ["town"]

@@ -167,11 +167,20 @@ class DocumentNames:
         # Counted among the documents of the word's own script: a thousand D.C. Code sections beside
         # fifty ordinances would otherwise make every Korean word look rare.
         vocabulary = {t for toks in tokens.values() for t in toks}
-        sizes = {korean: max(1, sum(1 for k, _ in texts if k == korean)) for korean in (True, False)}
+        korean = {t: _is_korean(t) for t in vocabulary}
+        sizes = {script: max(1, sum(1 for k, _ in texts if k == script)) for script in (True, False)}
         self._body_df = {
-            t: max(1, sum(1 for k, text in texts if k == _is_korean(t) and _compact(t) in text)) for t in vocabulary
+            t: max(1, sum(1 for k, text in texts if k == korean[t] and _compact(t) in text)) for t in vocabulary
         }
-        self._idf = {t: math.log(1 + sizes[_is_korean(t)] / c) for t, c in self._body_df.items()}
+        self._idf = {t: math.log(1 + sizes[korean[t]] / c) for t, c in self._body_df.items()}
+        # Only distinctive title words name a document: 제주특별자치도, 조례, 지원, 관하 name nothing, nor
+        # do one-character morphemes (비, 시) that any question may contain. Fixed per index, so worked
+        # out here rather than on every question.
+        top = {
+            script: max((v for t, v in self._idf.items() if korean[t] == script), default=1.0)
+            for script in (True, False)
+        }
+        self._distinctive = {t for t in vocabulary if len(t) >= 2 and self._idf[t] >= 0.5 * top[korean[t]]}
         self._by_token: dict[str, list[str]] = defaultdict(list)
         for doc, toks in self._tokens.items():
             for t in toks:
@@ -187,15 +196,9 @@ class DocumentNames:
                 hits[doc] = 1.0  # the full title, spacing aside
         qset = set(query_tokens)
         kind_word = bool(_KIND_WORDS.search(question))
-        top_idf = {
-            korean: max((v for t, v in self._idf.items() if _is_korean(t) == korean), default=1.0)
-            for korean in (True, False)
-        }
         candidates = {d for t in qset for d in self._by_token.get(t, ())} - self._sections
         for doc in candidates:
-            # Only distinctive title words count: 제주특별자치도, 조례, 지원, 관하 name nothing,
-            # nor do one-character morphemes (비, 시) that any question may contain.
-            distinctive = {t for t in self._tokens[doc] if len(t) >= 2 and self._idf[t] >= 0.5 * top_idf[_is_korean(t)]}
+            distinctive = self._tokens[doc] & self._distinctive
             total = sum(self._idf[t] for t in distinctive)
             matched = distinctive & qset
             if not matched or total <= 0:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ingest.parsing.english import canonical_section
@@ -154,10 +154,17 @@ class DocumentNames:
             {**self.titles, **new},
             {**self._tokens, **{doc: set(tokenize(title)) for doc, title in new.items()}},
             self._texts,
+            known_df=self._body_df,  # the texts are the same: only the new titles' words need counting
         )
         return names
 
-    def _index(self, titles: dict[str, str], tokens: dict[str, set[str]], texts: list[tuple[bool, str]]) -> None:
+    def _index(
+        self,
+        titles: dict[str, str],
+        tokens: dict[str, set[str]],
+        texts: list[tuple[bool, str]],
+        known_df: Mapping[str, int] | None = None,
+    ) -> None:
         self.titles = titles
         self._tokens = tokens
         self._texts = texts
@@ -169,9 +176,8 @@ class DocumentNames:
         vocabulary = {t for toks in tokens.values() for t in toks}
         korean = {t: _is_korean(t) for t in vocabulary}
         sizes = {script: max(1, sum(1 for k, _ in texts if k == script)) for script in (True, False)}
-        self._body_df = {
-            t: max(1, sum(1 for k, text in texts if k == korean[t] and _compact(t) in text)) for t in vocabulary
-        }
+        known_df = known_df or {}
+        self._body_df = {t: known_df[t] if t in known_df else _text_df(t, korean[t], texts) for t in vocabulary}
         self._idf = {t: math.log(1 + sizes[korean[t]] / c) for t, c in self._body_df.items()}
         # Only distinctive title words name a document: 제주특별자치도, 조례, 지원, 관하 name nothing, nor
         # do one-character morphemes (비, 시) that any question may contain. Fixed per index, so worked
@@ -216,6 +222,12 @@ class DocumentNames:
             ):
                 hits[doc] = max(hits.get(doc, 0.0), coverage)
         return sorted(hits.items(), key=lambda kv: -kv[1])
+
+
+def _text_df(token: str, korean: bool, texts: Sequence[tuple[bool, str]]) -> int:
+    """How many texts of the token's script contain it (spacing aside); at least 1."""
+    needle = _compact(token)
+    return max(1, sum(1 for k, text in texts if k == korean and needle in text))
 
 
 def _is_korean(text: str) -> bool:

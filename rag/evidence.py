@@ -44,6 +44,7 @@ class UnitScore:
     fact: bool  # states the kind of fact asked
     defers: bool  # hands the detail to an attachment or a later decision
     score: float
+    text: str = ""  # the unit with the 호 it introduces (its first 10), as scored and as the answer quotes it
 
 
 def split_units(text: str) -> list[Unit]:
@@ -132,7 +133,7 @@ class EvidenceScorer:
                 deferral = defers(unit.text) and not fact
                 prior = 1.0 / (1.0 + 0.35 * rank)
                 s = prior * (overlap + (0.15 if fact else 0.0) - (0.1 if deferral and kind != "other" else 0.0))
-                out.append(UnitScore(rank, unit, overlap, fact, deferral, s))
+                out.append(UnitScore(rank, unit, overlap, fact, deferral, s, full_text))
         out.sort(key=lambda u: (-u.score, u.chunk_rank, u.unit.index))
         return out
 

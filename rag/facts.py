@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from rag.language import has_hangul
+
 FactKind = Literal["amount", "period", "date", "body", "count", "rule", "procedure", "definition", "other"]
 
 # Order matters: the first kind whose cue appears wins ("언제까지" is a period, not a date).
@@ -34,12 +36,15 @@ _QUESTION_CUES: list[tuple[FactKind, re.Pattern[str]]] = [
     ("amount", re.compile(r"요금|수수료|사용료|수당|보수|단가|\bpay\b|\bfine\b|penalt", re.I)),
 ]
 
+# A sum of money, a rate or a multiple: "5,000원", "100분의 50", "$25", "3배".
+_AMOUNT_FIGURE = (
+    r"\d[\d,.]*\s*(원|천원|만원|억원|퍼센트|%|분의)|[일이삼사오육칠팔구십백천만]+\s*원|\$\s?\d|\d\s*(dollars|"
+    r"percent|cents)|100분의|\d+\s*배|[두세네]\s*배"
+)
+
 _FACT_PATTERNS: dict[FactKind, re.Pattern[str]] = {
-    "amount": re.compile(
-        r"\d[\d,.]*\s*(원|천원|만원|억원|퍼센트|%|분의)|[일이삼사오육칠팔구십백천만]+\s*원|\$\s?\d|\d\s*(dollars|"
-        r"percent|cents)|100분의|\d+\s*배|[두세네]\s*배|감면|면제|무료|exempt",
-        re.I,
-    ),
+    # A reduction or exemption answers "얼마야?" too ("감면한다", "무료"), though it gives no figure.
+    "amount": re.compile(rf"{_AMOUNT_FIGURE}|감면|면제|무료|exempt", re.I),
     "period": re.compile(
         r"\d+\s*(일|개월|년|주|시간|분|시(?!행))\s*(이내|이상|이하|동안|전|후|까지|마다|간)?|\d{1,2}:\d\d|임기|"
         r"\d+\s*(days?|months?|years?|hours?|weeks?)|\bterm\b|until|within",
@@ -90,7 +95,7 @@ _DEFERRAL = re.compile(
 def question_kind(question: str) -> FactKind:
     """The kind of fact asked. Korean puts the interrogative last, so cue priority decides; English
     puts it first ("Who acts as mayor when …" asks for a body, not a date), so the earliest cue does."""
-    if _HANGUL.search(question):
+    if has_hangul(question):
         for kind, cue in _QUESTION_CUES:
             if cue.search(question):
                 return kind
@@ -103,7 +108,6 @@ def question_kind(question: str) -> FactKind:
     return min(specific or found)[2] if found else "other"
 
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _EN_DURATION = re.compile(r"how (much|many) (time|vacation|leave|days|weeks|months|years)", re.I)
 
 
@@ -119,11 +123,7 @@ def states_fact(kind: FactKind, text: str) -> bool:
 
 # Stricter than ``_FACT_PATTERNS``: a figure must be there ("감면", "임기" do not count).
 _NUMBER_PATTERNS: dict[FactKind, re.Pattern[str]] = {
-    "amount": re.compile(
-        r"\d[\d,.]*\s*(원|천원|만원|억원|퍼센트|%|분의)|[일이삼사오육칠팔구십백천만]+\s*원|\$\s?\d|\d\s*(dollars|"
-        r"percent|cents)|100분의|\d+\s*배|[두세네]\s*배",
-        re.I,
-    ),
+    "amount": re.compile(_AMOUNT_FIGURE, re.I),
     "period": re.compile(
         r"\d+\s*(일|개월|년|주|시간|분|시(?!행))|\d{1,2}:\d\d|[한두세네]\s*(달|해)|"
         r"\d+\s*(days?|months?|years?|hours?|weeks?)|\b(one|two|three|four|five|six|ten|thirty)\s+(days?|months?|years?)",

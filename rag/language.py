@@ -7,7 +7,13 @@ import re
 from rag.types import Language
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
 _LATIN = re.compile(r"[A-Za-z]")
+
+
+def has_hangul(text: str) -> bool:
+    """Whether the text holds a Hangul syllable: a Korean title, word or question."""
+    return bool(_SYLLABLE.search(text))
 
 
 def detect_language(text: str, default: Language = "ko") -> Language:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ingest.parsing.english import canonical_section
 from ingest.parsing.korean import canonical_article
 from rag.catalogue import Catalogue
+from rag.language import has_hangul
 
 # 제29조의2 / 29조의2 / 제 29 조 의 2; not 조례 / 조치 / 조정 (a syllable after 조 other than 의 ends the match).
 _KO_ARTICLE = re.compile(r"(?<!\d)(제\s*)?(\d+)\s*조(?![례치정직사성합건])(?:\s*의\s*(\d+))?")
@@ -131,13 +132,13 @@ class DocumentNames:
             titles.setdefault(record.doc_id, record.title)
             bodies[record.doc_id].append(record.text)
             articles[record.doc_id].add(record.article)
-        texts = [(_is_korean(titles[doc]), _compact("".join(parts))) for doc, parts in bodies.items()]
+        texts = [(has_hangul(titles[doc]), _compact("".join(parts))) for doc, parts in bodies.items()]
         # An English document of one provision is a section of a larger code (each D.C. Code section is a
         # file): its title is a heading ("Hearing.", "Budget.", "Penalty."), not a name staff call it by,
         # and a question using that word names nothing. It is found by its content, or by its number
         # (§ 2-532). (A Korean regulation is always named by its title, however short it is.)
         self._sections = {
-            doc for doc, labels in articles.items() if len(labels) <= 1 and not _is_korean(titles[doc])
+            doc for doc, labels in articles.items() if len(labels) <= 1 and not has_hangul(titles[doc])
         }
         self._index(titles, {doc: set(tokenize(title)) for doc, title in titles.items()}, texts)
 
@@ -174,7 +175,7 @@ class DocumentNames:
         # Counted among the documents of the word's own script: a thousand D.C. Code sections beside
         # fifty ordinances would otherwise make every Korean word look rare.
         vocabulary = {t for toks in tokens.values() for t in toks}
-        korean = {t: _is_korean(t) for t in vocabulary}
+        korean = {t: has_hangul(t) for t in vocabulary}
         sizes = {script: max(1, sum(1 for k, _ in texts if k == script)) for script in (True, False)}
         known_df = known_df or {}
         self._body_df = {t: known_df[t] if t in known_df else _text_df(t, korean[t], texts) for t in vocabulary}
@@ -228,13 +229,6 @@ def _text_df(token: str, korean: bool, texts: Sequence[tuple[bool, str]]) -> int
     """How many texts of the token's script contain it (spacing aside); at least 1."""
     needle = _compact(token)
     return max(1, sum(1 for k, text in texts if k == korean and needle in text))
-
-
-def _is_korean(text: str) -> bool:
-    return bool(_HANGUL.search(text))
-
-
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def _compact(text: str) -> str:

@@ -124,10 +124,11 @@ class RefusalModel:
         # The unit sharing most words with the question is where its topic is ruled: does it give a
         # figure, or hand the detail on ("주차요금은 별표 5와 같다")?
         by_overlap = sorted(units[:12], key=lambda u: -u.overlap)
-        topical = [u for u in by_overlap if by_overlap and u.overlap >= 0.6 * by_overlap[0].overlap][:6]
-        defers_wide = any(u.defers or defers(u.unit.text) for u in topical)
-        number_at_topic = bool(by_overlap) and states_number(kind, _quoted_text(by_overlap[0], units))
-        hard_fact = any(states_number(kind, _quoted_text(u, units)) for u in top_units)
+        topical = [u for u in by_overlap if u.overlap >= 0.6 * by_overlap[0].overlap][:6]
+        # The unit's own deferral, whether or not it also states the fact (``UnitScore.defers`` does not).
+        defers_wide = any(defers(u.unit.text) for u in topical)
+        number_at_topic = bool(by_overlap) and states_number(kind, by_overlap[0].text)
+        hard_fact = any(states_number(kind, u.text) for u in top_units)
         annex_cover, form_cover = _attachment_cover(chunks[:3], attachments or {}, q, scorer, total)
         scores = [c.score for c in chunks[:2]]
         margin = (scores[0] - scores[1]) / scores[0] if len(scores) == 2 and scores[0] > 0 else 1.0
@@ -173,14 +174,6 @@ class RefusalModel:
         else:
             reason = "the provisions on this topic do not state the detail asked"
         return Answerability(answerable, round(p, 4), reason, {k: round(v, 4) for k, v in features.items()})
-
-
-def _quoted_text(unit: UnitScore, units: Sequence[UnitScore]) -> str:
-    """A unit with its 호 (a lead-in's figures are in its list), as the answer would quote it."""
-    children = [
-        u.unit.text for u in units if u.chunk_rank == unit.chunk_rank and u.unit.index in unit.unit.children
-    ]
-    return " ".join([unit.unit.text, *children])
 
 
 _ATTACHMENT_LABEL = re.compile(r"^\s*\[[^\]]*\]\s*")

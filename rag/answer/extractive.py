@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from rag.evidence import Unit, UnitScore, split_units
-from rag.language import phrase
+from rag.language import has_hangul, phrase
 from rag.types import Answer, Answerability, Citation, Language, ScoredChunk
 
 _MAX_QUOTE_CHARS = 600
@@ -28,7 +28,7 @@ def format_ref(chunk: ScoredChunk, language: Language, paragraph: str = "") -> s
 
 
 def format_citation(c: Citation, language: Language) -> str:
-    is_ko = language == "ko" or any("\uac00" <= ch <= "\ud7a3" for ch in c.title)
+    is_ko = language == "ko" or has_hangul(c.title)
     return _ref(c.title, c.article, c.article_title, is_ko, "")
 
 

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     embedder_passage_prefix: str = Field("", description="sentence-transformers only, e.g. 'passage: '.")
 
     # -- chunking ------------------------------------------------------------
+    ingest_unit_vectors: bool = Field(
+        True, description="Embed each 항/호 unit too (the reranker's per-unit similarity); about doubles embedding."
+    )
     chunk_max_tokens: int = Field(480, ge=64, description="Split an article above this many embedder tokens.")
 
     # -- chroma --------------------------------------------------------------
@@ -143,16 +146,21 @@ class Settings(BaseSettings):
     )
     retrieval_rerank_top: int = Field(20, ge=1, description="Fused candidates the cross-encoder re-scores.")
     retrieval_neighbours: int = Field(0, ge=0, le=3, description="Add the N articles around the top hits.")
-    # 0.25: off entirely scored the same on ko.jsonl but cost the calibration set 0.08 hit@1.
-    retrieval_fact_boost: float = Field(
-        0.25, ge=0, description="Vote for top candidates stating the kind of fact asked (amount, period …)."
+
+    # -- the learned decisions (rag.decision; `civicrag train` writes the artefact) ----------
+    rerank_artefact: Path | None = Field(
+        None, description="Reranker/answerability artefact folder; unset = the one shipped in rag/rerank/artefacts."
+    )
+    rerank_candidates: int = Field(20, ge=1, le=100, description="Provisions the reranker re-scores.")
+    answer_threshold: float | None = Field(
+        None, ge=0, le=1, description="Answer when the answerability probability reaches this; unset = the "
+        "artefact's own threshold (chosen on the dev split).",
+    )
+    scope_jurisdiction: str = Field(
+        "", description="Default jurisdiction (part of its name, e.g. '제주특별자치도', 'Somerville') an answer "
+        "comes from when the question names none and the best provisions span several.",
     )
     answer_related: int = Field(4, ge=0, le=20, description="Related provisions listed after an answer.")
-    # Fitted with the weights (rag/refusal.py, python -m eval.calibrate_rag): 0.6-0.8 give the best
-    # cross-validated refusal F1 on the golden and calibration sets (0.65; 0.5 gave 0.55, 0.8 0.62).
-    answer_refusal_threshold: float = Field(
-        0.7, ge=0, le=1, description="Answer when the answerability model's probability reaches this."
-    )
     llm_max_chunks: int = Field(6, ge=1, le=30, description="Retrieved chunks given to the LLM.")
     llm_temperature: float = Field(0.0, ge=0, le=2)
 

@@ -17,6 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from civicrag.legal.units import split_units, unit_embed_text
 from civicrag.settings import Settings
 from ingest.chunking import chunk_document
 from ingest.documents import Chunk, Document, IngestError, sha256_text
@@ -30,7 +33,8 @@ from ingest.store.manifest import UNDATED, FileRow, now_iso
 # Bump when parsing or chunking changes what a file becomes, so unchanged files are redone once.
 # 2: noun+suffix compounds (경형) in the lexical tokens; 3: prefixed nouns kept whole (재활용), multi-word
 # dictionary names also indexed word by word.
-PIPELINE_VERSION = "3"
+# 4: each quotable unit (항/호, (a), sentence) embedded on its own for the reranker.
+PIPELINE_VERSION = "4"
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -208,13 +212,20 @@ class Ingestor:
         doc = prepared.doc
         texts = [c.embed_text for c in prepared.chunks]
         tokens = store.tokenizer.tokenize_many(texts)
+        unit_texts = [unit_texts_of(c) for c in prepared.chunks] if self.settings.ingest_unit_vectors else None
         cache = EmbeddingCache(self.settings.embedding_cache_path)
         try:
             vectors, embedded = cache.embed_passages(self.embedder, texts)
+            unit_vectors = None
+            if unit_texts is not None:
+                flat = [t for texts_of_chunk in unit_texts for t in texts_of_chunk if t is not None]
+                computed, unit_embedded = cache.embed_passages(self.embedder, flat)
+                embedded += unit_embedded
+                unit_vectors = _regroup(unit_texts, computed, vectors)
         finally:
             cache.close()
         # 1. pending rows (invisible)  2. vectors  3. one transaction flips visibility  4. old vectors go.
-        manifest.begin_version(doc, prepared.version, prepared.content_hash, prepared.chunks, tokens)
+        manifest.begin_version(doc, prepared.version, prepared.content_hash, prepared.chunks, tokens, unit_vectors)
         store.vectors.add(prepared.chunks, vectors)
         manifest.activate_version(doc.doc_id, prepared.version, prepared.content_hash, file_row)
         store.purge(doc_id=doc.doc_id)
@@ -236,6 +247,36 @@ class Ingestor:
         return len(gone)
 
 
+def unit_texts_of(chunk: Chunk) -> list[str | None]:
+    """What each unit of a chunk is embedded as; None for the sole unit of a one-unit chunk, whose vector is
+    the chunk's own (it says the same thing, and embedding is most of the cost of an ingest)."""
+    units = split_units(chunk.text)
+    if len(units) <= 1:
+        return [None] * len(units)
+    meta = chunk.metadata
+    title = str(meta.get("article_title", "") or "")
+    header = f"{meta.get('title', '')} {meta.get('article', '')}{f'({title})' if title else ''}".strip()
+    return [unit_embed_text(header, units, u) for u in units]
+
+
+def _regroup(
+    unit_texts: list[list[str | None]], computed: np.ndarray, chunk_vectors: np.ndarray
+) -> list[np.ndarray]:
+    """Per-chunk matrices of unit vectors from the flat list embedded, with chunk vectors filling the Nones."""
+    out: list[np.ndarray] = []
+    k = 0
+    for i, texts in enumerate(unit_texts):
+        rows = []
+        for text in texts:
+            if text is None:
+                rows.append(chunk_vectors[i])
+            else:
+                rows.append(computed[k])
+                k += 1
+        out.append(np.asarray(rows, dtype=np.float32).reshape(len(rows), chunk_vectors.shape[1]))
+    return out
+
+
 def _document_hash(doc: Document, settings: Settings) -> str:
     """What decides whether a document must be redone: its text, metadata and how it is chunked."""
     fields = {
@@ -254,7 +295,8 @@ def _document_hash(doc: Document, settings: Settings) -> str:
 
 def _pipeline_fingerprint(settings: Settings) -> str:
     ocr = f"{settings.ocr_enabled}|{settings.ocr_languages}|{settings.ocr_dpi}"
-    return f"{PIPELINE_VERSION}|{settings.chunk_max_tokens}|{settings.embedder_key}|{ocr}"
+    units = "units" if settings.ingest_unit_vectors else "no-units"
+    return f"{PIPELINE_VERSION}|{settings.chunk_max_tokens}|{settings.embedder_key}|{ocr}|{units}"
 
 
 def ingest_paths(

@@ -9,31 +9,14 @@ answerer quotes the best units; the refusal model reads their features.
 from __future__ import annotations
 
 import math
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from civicrag.legal.units import Unit, split_units
 from rag.facts import FactKind, defers, states_fact
 from rag.synonyms import SYNONYMS
 from rag.types import ScoredChunk
-
-_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-_LABEL = re.compile(
-    rf"^\s*(?P<label>[{_CIRCLED}]|\d{{1,2}}\.(?!\d)|[가-하]\.|\([a-z0-9]{{1,4}}\)|[a-z]\.|\d{{1,2}}\))\s*"
-)
-_LEAD_IN = re.compile(r"다음\s*각\s*(호|목)|다음과\s*같|the following|as follows|:\s*$", re.I)
-_EN_SENTENCE = re.compile(r"(?<=[.;])\s+(?=[A-Z(])")
-_NOTE = re.compile(r"^\s*(\[[^\]]*\]|<[^>]*>)\s*$")  # amendment notes on their own line ([본조신설 …])
-
-
-@dataclass
-class Unit:
-    text: str
-    label: str  # "②", "3.", "(a)", "" for a lead-in or an unlabelled sentence
-    index: int  # position in the chunk
-    parent: int | None = None  # the lead-in unit a 호 hangs under
-    children: tuple[int, ...] = ()
 
 
 @dataclass
@@ -45,38 +28,6 @@ class UnitScore:
     defers: bool  # hands the detail to an attachment or a later decision
     score: float
     text: str = ""  # the unit with the 호 it introduces (its first 10), as scored and as the answer quotes it
-
-
-def split_units(text: str) -> list[Unit]:
-    """Quotable units of a provision's text; the header line (제4조(…)) is not one."""
-    lines = [ln.strip() for ln in text.splitlines()]
-    lines = [ln for ln in lines if ln]
-    if lines and (re.match(r"^(제\d+조(의\d+)?|부칙|별표)", lines[0]) or (len(lines) > 1 and len(lines[0]) < 90
-                  and not lines[0].endswith("."))):
-        body = lines[1:] or lines[:1]
-    else:
-        body = lines
-    units: list[Unit] = []
-    current_lead: int | None = None
-    for line in body:
-        if _NOTE.match(line):
-            continue
-        m = _LABEL.match(line)
-        label = m.group("label") if m else ""
-        pieces = [line]
-        if not label and not re.search(r"[가-힣]", line) and len(line) > 300:
-            pieces = [p for p in _EN_SENTENCE.split(line) if p.strip()]
-        for piece in pieces:
-            is_item = bool(label) and label[0] not in _CIRCLED
-            unit = Unit(piece, label, len(units), parent=current_lead if is_item else None)
-            units.append(unit)
-            if not is_item:
-                current_lead = unit.index if _LEAD_IN.search(piece) else None
-    for unit in units:
-        if unit.parent is not None:
-            parent = units[unit.parent]
-            parent.children = (*parent.children, unit.index)
-    return units
 
 
 class EvidenceScorer:

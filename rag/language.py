@@ -29,6 +29,12 @@ PHRASES: dict[str, dict[Language, str]] = {
     "not_found": {"ko": "규정에서 찾을 수 없습니다.", "en": "Not found in the regulations."},
     "possibly_related": {"ko": "관련이 있을 수 있는 조문", "en": "Possibly related provisions"},
     "related": {"ko": "관련 조문", "en": "Related provisions"},
+    "whole_provision": {"ko": "조문 전체", "en": "The whole provision"},
+    "jurisdiction": {
+        "ko": "※ {jurisdiction}의 규정에서 답했습니다. 다른 지역을 물으셨다면 지역을 밝혀 주세요.",
+        "en": "Answered from the regulations of {jurisdiction}; name the place if you meant another.",
+    },
+    "other_jurisdictions": {"ko": "다른 지역의 관련 조문", "en": "The same subject elsewhere"},
     "answered_by": {"ko": "{ref}에서 정하고 있습니다.", "en": "This is governed by {ref}."},
     "superseded": {
         "ko": "※ {date} 기준으로 시행 중이던 판(현재는 {until}부터 개정됨)에서 인용했습니다.",

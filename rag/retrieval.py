@@ -30,20 +30,6 @@ _EN_QUESTION_WORDS = frozenset({
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
 
 
-# Articles every ordinance carries, which state a period or a body for their own purpose ("3년마다
-# … 타당성을 검토", "이 조례는 공포한 날부터 시행한다"): the fact vote must not carry them past the
-# article that answers, unless the question is about them.
-_BOILERPLATE_TITLES = frozenset({"규제의 재검토", "목적", "삭제", "시행일", "시행규칙", "유효기간", "경과조치"})
-
-
-def _boilerplate(scored: ScoredChunk, query: str) -> bool:
-    meta = scored.chunk.metadata
-    title = str(meta.get("article_title", "")).strip()
-    if meta.get("provision_kind") == "supplementary":
-        return not re.search(r"부칙|시행일|시행하|경과|적용례|supplementary|effective date", query, re.I)
-    return title in _BOILERPLATE_TITLES and title.replace(" ", "") not in query.replace(" ", "")
-
-
 class QueryTokenizer:
     """Query-side tokens: the index's own tokenizer, plus each Hangul word analysed alone.
 
@@ -117,6 +103,10 @@ class DenseRetriever:
         self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         self._embed = _memoise(embed_query)
 
+    def vector(self, query: str) -> np.ndarray:
+        """The query's embedding (memoised: the legs, the reranker and follow-ups share it)."""
+        return self._embed(query)
+
     def rank(self, query: str, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not mask.any():
             return []
@@ -139,6 +129,9 @@ class ChromaDenseRetriever:
         self.catalogue = catalogue
         self._vectors = vectors
         self._embed = _memoise(embed_query)
+
+    def vector(self, query: str) -> np.ndarray:
+        return self._embed(query)
 
     def rank(self, query: str, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not mask.any():
@@ -204,8 +197,6 @@ class HybridConfig:
     doc_boost: float = 1.0  # weight of the legs re-run within a named document
     article_boost: float = 1.0  # a chunk whose article the question names (any document)
     neighbours: int = 0  # add the articles next to the top hits (0 = off)
-    fact_boost: float = 0.0  # votes for top candidates that state the kind of fact asked (0 = off)
-    fact_window: int = 10  # how many fused candidates the fact vote considers
 
 
 class HybridRetriever:
@@ -313,19 +304,6 @@ class HybridRetriever:
                 )
             )
         scored.sort(key=lambda s: (-s.score, s.chunk.chunk_id))
-        if self.config.fact_boost > 0:
-            # "며칠 안에" asks for a period: among near-equal candidates, prefer one that states a period.
-            from rag.facts import question_kind, states_fact
-
-            kind = question_kind(query)
-            if kind != "other" and scored:
-                # Only within the leading document: the vote picks the article, never the regulation
-                # (an amount from another ordinance is a wrong answer, not a better one).
-                lead = scored[0].chunk.doc_id
-                for s in scored[: self.config.fact_window]:
-                    if s.chunk.doc_id == lead and states_fact(kind, s.chunk.text) and not _boilerplate(s, query):
-                        s.score += self.config.fact_boost * vote
-                scored.sort(key=lambda s: (-s.score, s.chunk.chunk_id))
         if self.reranker is not None and scored:
             scored = self.reranker(query, scored)
         if self.config.neighbours > 0:

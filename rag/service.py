@@ -19,17 +19,20 @@ from typing import Any
 
 import numpy as np
 
-from civicrag.settings import Settings
-from rag.answer import Answerer
+from civicrag.settings import ConfigError, Settings
 from rag.answer.extractive import ExtractiveAnswerer
+from rag.attachments import best_attachment
 from rag.catalogue import Catalogue
+from rag.decision import Decider, Decision
 from rag.empty_documents import EmptyDocuments
-from rag.evidence import EvidenceScorer, UnitScore, idf_table
+from rag.evidence import EvidenceScorer, idf_table
 from rag.facts import question_kind
 from rag.followup import FollowupRewriter, Rewrite
 from rag.language import detect_language, phrase
-from rag.references import DocumentNames, QueryRefs
-from rag.refusal import DEFAULT_WEIGHTS, RefusalModel, best_attachment
+from rag.query import Query
+from rag.references import DocumentNames, QueryRefs, article_refs
+from rag.rerank.candidates import UnitVectors
+from rag.rerank.model import DEFAULT_ARTEFACT, ArtefactError, DecisionModels
 from rag.retrieval import (
     ChromaDenseRetriever,
     DenseRetriever,
@@ -39,11 +42,13 @@ from rag.retrieval import (
     LexicalRetriever,
     QueryTokenizer,
 )
+from rag.scope import Jurisdictions
 from rag.types import Answer, Answerability, Message, Result, Retrieved, ScoredChunk, StreamEvent
 
 #: Share of the question's (IDF-weighted) words an attachment title must hold to be named in a refusal.
 ATTACHMENT_HINT_MIN = 0.4
-RETRIEVED_LISTED = 10  # the result's ``retrieved`` lists at least this many, in rank order
+#: Fused chunks retrieval hands to the reranker (grouped into at most ``rerank_candidates`` provisions).
+CHUNK_POOL = 60
 
 
 @dataclass
@@ -55,6 +60,8 @@ class _Loaded:
     doc_names: DocumentNames
     scorer: EvidenceScorer
     followups: FollowupRewriter
+    decider: Decider
+    jurisdictions: Jurisdictions
     # Registered documents without readable text (manifest failures with a title).
     empty_docs: EmptyDocuments = field(default_factory=EmptyDocuments)
 
@@ -70,7 +77,26 @@ class RagService:
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
         self._llm: Any | None = None
-        self.refusal = RefusalModel(DEFAULT_WEIGHTS, settings.answer_refusal_threshold)
+        self._models: DecisionModels | None = None
+
+    @property
+    def models(self) -> DecisionModels:
+        """The learned decisions (the shipped artefact unless ``rerank_artefact`` names another)."""
+        if self._models is None:
+            path = self.settings.rerank_artefact or DEFAULT_ARTEFACT
+            try:
+                models = DecisionModels.load(path)
+            except ArtefactError as exc:
+                raise ConfigError(str(exc)) from exc
+            if self.settings.answer_threshold is not None:
+                models.threshold = self.settings.answer_threshold
+            self._models = models
+        return self._models
+
+    def use_models(self, models: DecisionModels) -> None:
+        """Decide with these models (training and tests), from the next load on."""
+        self._models = models
+        self._loaded = None
 
     # -- lazy parts --------------------------------------------------------------
     @property
@@ -131,10 +157,14 @@ class RagService:
         catalogue = Catalogue.load(self.store.manifest)
         tokens = [toks for _, _, _, toks in self.store.manifest.live_chunks()]
         dense = None if self.settings.retrieval_dense_backend == "chroma" else self._read_vectors(catalogue)
+        units = UnitVectors.build(catalogue, list(self.store.manifest.live_unit_vectors()), self._dim())
         return self.assemble(
             generation, catalogue, tokens, dense, self.store.lexical(),
-            empty_documents=self.store.manifest.empty_documents(),
+            empty_documents=self.store.manifest.empty_documents(), unit_vectors=units,
         )
+
+    def _dim(self) -> int:
+        return int(getattr(self.embedder, "dim", 0) or 0)
 
     def assemble(
         self,
@@ -144,6 +174,7 @@ class RagService:
         dense_matrix: np.ndarray | None,
         lexical_index: Any,
         empty_documents: Sequence[tuple[str, str, str]] = (),
+        unit_vectors: UnitVectors | None = None,
     ) -> _Loaded:
         """Wire the retrieval parts over given data (the benchmark feeds synthetic copies through here)."""
         s = self.settings
@@ -174,7 +205,7 @@ class RagService:
             HybridConfig(
                 fusion=s.retrieval_fusion, rrf_k=s.retrieval_rrf_k, weights=weights,
                 candidates=s.retrieval_candidates, doc_boost=s.retrieval_doc_boost,
-                neighbours=s.retrieval_neighbours, fact_boost=s.retrieval_fact_boost,
+                neighbours=s.retrieval_neighbours,
             ),
             doc_names=doc_names,
             tokenize=query_tokens,
@@ -187,13 +218,19 @@ class RagService:
         if len(catalogue):
             tokenizer("워밍업 warm-up")  # Kiwi loads on first Korean text (≈1 s): pay it here, not per question
         empty_docs = EmptyDocuments.build(empty_documents, doc_names, tokenizer)
-        return _Loaded(generation, catalogue, hybrid, legs, doc_names, scorer, followups, empty_docs)
+        decider = Decider(
+            catalogue, self.models, scorer, unit_vectors, dense_matrix, tokenizer,
+            default_jurisdiction=s.scope_jurisdiction, limit=s.rerank_candidates,
+        )
+        jurisdictions = Jurisdictions.build(str(r.metadata.get("jurisdiction", "")) for r in catalogue.records)
+        return _Loaded(generation, catalogue, hybrid, legs, doc_names, scorer, followups, decider, jurisdictions,
+                       empty_docs)
 
     def _read_vectors(self, catalogue: Catalogue) -> np.ndarray:
         """The ingest-time vectors of every live chunk, in catalogue order (one read from Chroma)."""
         from ingest.store.vectors import collection_name, open_chroma_client
 
-        dim = int(getattr(self.embedder, "dim", 0) or 0)
+        dim = self._dim()
         matrix = np.zeros((len(catalogue), dim), dtype=np.float32)
         if not len(catalogue):
             return matrix
@@ -252,6 +289,39 @@ class RagService:
         assert result is not None
         return result
 
+    def query(
+        self,
+        question: str,
+        history: Sequence[Message | Mapping[str, Any]] | None = None,
+        as_of: str | date | None = None,
+        filters: Mapping[str, str] | None = None,
+    ) -> Query:
+        """The question worked out once: rewritten, tokenized, classified, its references resolved."""
+        loaded = self.load()
+        language = detect_language(question)
+        turns = [Message.coerce(m) for m in (history or [])]
+        rewrite = self._rewrite(question, turns, language, loaded)
+        tokens = loaded.hybrid.tokenize(rewrite.question) if loaded.hybrid.tokenize else []
+        named = loaded.doc_names.find(rewrite.question, tokens)[:2]
+        refs = QueryRefs(articles=article_refs(rewrite.question), docs=[d for d, _ in named])
+        refs.docs = list(dict.fromkeys([*refs.docs, *rewrite.docs]))
+        return Query(
+            question=question, text=rewrite.question, language=language, as_of=_as_of(as_of),
+            filters=dict(filters or {}), history=turns, followup=rewrite.is_followup, tokens=list(tokens),
+            kind=question_kind(rewrite.question), refs=refs,
+            named_docs={**dict.fromkeys(rewrite.docs, 0.5), **dict(named)},
+            jurisdictions=loaded.jurisdictions.named(rewrite.question),
+        )
+
+    def decide(self, query: Query) -> tuple[list[ScoredChunk], Decision]:
+        """Retrieval, then the learned decisions: the candidates ranked, the lead's units, answerability."""
+        loaded = self.load()
+        chunks = loaded.hybrid.retrieve(
+            query.text, _scoped_filters(query, loaded.jurisdictions), query.as_of, CHUNK_POOL, refs=query.refs
+        )
+        vector = loaded.legs["dense"].vector(query.text) if chunks else None  # type: ignore[attr-defined]
+        return chunks, loaded.decider.decide(query, chunks, vector)
+
     def stream(
         self,
         question: str,
@@ -264,104 +334,83 @@ class RagService:
         """``retrieved`` once, ``delta`` pieces of the answer, then ``done`` with the Result."""
         started = time.perf_counter()
         loaded = self.load()
-        language = detect_language(question)
-        day = _as_of(as_of)
-        k = k or self.settings.retrieval_k
-        turns = [Message.coerce(m) for m in (history or [])]
-
-        rewrite = self._rewrite(question, turns, language, loaded)
-        refs: QueryRefs = loaded.hybrid.references(rewrite.question)
-        refs.docs = list(dict.fromkeys([*refs.docs, *rewrite.docs]))
-        chunks = loaded.hybrid.retrieve(rewrite.question, filters, day, max(k, RETRIEVED_LISTED), refs=refs)
-        retrieved = [
-            Retrieved(c.chunk.doc_id, c.chunk.article, round(c.score, 6), c.chunk.chunk_id, c.chunk.title)
-            for c in chunks
-        ]
+        query = self.query(question, history, as_of, filters)
+        _chunks, decision = self.decide(query)
+        retrieved = _retrieved(decision)
         t_retrieve = time.perf_counter()
         yield StreamEvent("retrieved", retrieved=retrieved)
+        answer: Answer | None = None
+        mode = "none"
+        for piece in self._answer(query, decision, loaded):
+            if isinstance(piece, tuple):
+                answer, mode = piece
+            else:
+                yield StreamEvent("delta", text=piece)
+        assert answer is not None
+        done = time.perf_counter()
+        yield StreamEvent("done", result=Result(
+            id=id, question=question, answer=answer.text, refused=answer.refused, language=query.language,
+            citations=answer.citations, retrieved=retrieved,
+            timings_ms={"retrieve": round((t_retrieve - started) * 1000, 2),
+                        "answer": round((done - t_retrieve) * 1000, 2), "total": round((done - started) * 1000, 2)},
+            rewritten_question=query.text if query.followup else None, as_of=query.as_of, filters=query.filters,
+            related=answer.related, superseded=any(c.superseded for c in answer.citations),
+            answerability=decision.answerability, mode=mode, dropped=answer.dropped,
+            jurisdiction=decision.jurisdiction,
+        ))
 
-        evidence = chunks[:k]
-        kind = question_kind(rewrite.question)
-        query_tokens = loaded.hybrid.tokenize(rewrite.question) if loaded.hybrid.tokenize else []
-        # A question that names a provision is answered from that provision, not a neighbour that
-        # happens to share more words with it.
-        quoted = evidence[:1] if evidence and evidence[0].pinned else evidence
-        units = loaded.scorer.score(query_tokens, kind, quoted)
-        answerability = self.refusal.decide(
-            self.refusal.features(kind, evidence, units, query_tokens, loaded.scorer, loaded.catalogue.attachments)
-        )
-        # A question about a registered ordinance whose text could not be read must not be answered
-        # from whichever indexed ordinance shares its words: say what is wrong instead.
+    def _answer(self, query: Query, decision: Decision, loaded: _Loaded) -> Iterator[str | tuple[Answer, str]]:
+        """Answer text pieces, then ``(Answer, mode)``: a refusal with its reason, the LLM's answer, or the
+        extractive one."""
+        language, answerability = query.language, decision.answerability
+        lead = decision.candidates[0] if decision.candidates else None
         empty = loaded.empty_docs.named(
-            rewrite.question, query_tokens, _lead_provision(quoted, units) if answerability.answerable else None
+            query.text, query.tokens,
+            f"{lead.best.chunk.title}\n{lead.best.chunk.text}" if lead is not None and answerability.answerable
+            else None,
         )
-        if empty is None and not answerability.answerable:
+        if empty is not None or not len(loaded.catalogue):
+            # A registered ordinance whose text could not be read must not be answered from whichever
+            # indexed ordinance shares its words: say what is wrong instead.
+            text = phrase("empty_document", language, title=empty.title) if empty else phrase("empty_index", language)
+            decision.answerability = Answerability(False, 0.0, text, answerability.features)
+            yield text
+            yield Answer(text=text, refused=True, citations=[], reason=text), "none"
+            return
+        if not answerability.answerable:
             # Staff asking for a fee that sits in "[별표 5] 공영주차장 주차요금" should be sent there.
-            hint = best_attachment(evidence, loaded.catalogue.attachments, query_tokens, loaded.scorer)
+            hint = best_attachment(decision.evidence[:3], loaded.catalogue.attachments, query.tokens, loaded.scorer)
             if hint is not None and hint[2] >= ATTACHMENT_HINT_MIN:
                 reason = phrase("in_attachment", language, attachment=hint[0], title=hint[1])
-                answerability = dataclasses.replace(answerability, reason=reason)
-        if empty is not None:
-            text = phrase("empty_document", language, title=empty.title)
-            answerability = Answerability(False, 0.0, text, answerability.features)
-            yield StreamEvent("delta", text=text)
-            answer: Answer | None = Answer(text=text, refused=True, citations=[], reason=text)
-            mode = "none"
-        elif not len(loaded.catalogue):
-            text = phrase("empty_index", language)
-            yield StreamEvent("delta", text=text)
-            answer = Answer(text=text, refused=True, citations=[])
-            mode = "none"
-        else:
-            answer, mode = None, "extractive"
-            answerer: Answerer = ExtractiveAnswerer(related=self.settings.answer_related)
-            if self.llm is not None:
-                from rag.answer.llm import LlmAnswerer, LlmError
+                decision.answerability = answerability = dataclasses.replace(answerability, reason=reason)
+        evidence = decision.evidence
+        if self.llm is not None:
+            from rag.answer.llm import LlmAnswerer, LlmError
 
-                llm_answerer = LlmAnswerer(self.llm, loaded.scorer, self.settings.llm_max_chunks,
-                                           self.settings.answer_related)
-                try:
-                    for piece in llm_answerer.stream(question, language, evidence, units, answerability, day):
-                        if isinstance(piece, Answer):
-                            answer = piece
-                        else:
-                            yield StreamEvent("delta", text=piece)
-                    mode = "llm"
-                except LlmError as exc:
-                    # The endpoint failed before answering: fall back to the offline answer, and say so.
-                    yield StreamEvent("delta", text=f"[LLM unavailable: {exc}; extractive answer follows]\n")
-                    answer = None
-            if answer is None:
-                for piece in answerer.stream(question, language, evidence, units, answerability, day):
+            llm_answerer = LlmAnswerer(self.llm, loaded.scorer, self.settings.llm_max_chunks,
+                                       self.settings.answer_related)
+            try:
+                answer: Answer | None = None
+                for piece in llm_answerer.stream(query.question, language, evidence, decision.units, answerability,
+                                                 query.as_of):
                     if isinstance(piece, Answer):
                         answer = piece
                     else:
-                        yield StreamEvent("delta", text=piece)
-        assert answer is not None
-        done = time.perf_counter()
-        result = Result(
-            id=id,
-            question=question,
-            answer=answer.text,
-            refused=answer.refused,
-            language=language,
-            citations=answer.citations,
-            retrieved=retrieved,
-            timings_ms={
-                "retrieve": round((t_retrieve - started) * 1000, 2),
-                "answer": round((done - t_retrieve) * 1000, 2),
-                "total": round((done - started) * 1000, 2),
-            },
-            rewritten_question=rewrite.question if rewrite.is_followup else None,
-            as_of=day,
-            filters=dict(filters or {}),
-            related=answer.related,
-            superseded=any(c.superseded for c in answer.citations),
-            answerability=answerability,
-            mode=mode,
-            dropped=answer.dropped,
-        )
-        yield StreamEvent("done", result=result)
+                        yield piece
+                if answer is not None:
+                    yield answer, "llm"
+                    return
+            except LlmError as exc:
+                # The endpoint failed before answering: fall back to the offline answer, and say so.
+                yield f"[LLM unavailable: {exc}; extractive answer follows]\n"
+        answerer = ExtractiveAnswerer(related=self.settings.answer_related)
+        for piece in answerer.stream(query.question, language, evidence, decision.units, answerability,
+                                     query.as_of, jurisdiction=decision.jurisdiction,
+                                     elsewhere=[c.best for c in decision.other_jurisdiction]):
+            if isinstance(piece, Answer):
+                yield piece, "extractive"
+            else:
+                yield piece
 
     def _rewrite(self, question: str, turns: list[Message], language: str, loaded: _Loaded) -> Rewrite:
         rewrite = loaded.followups.rewrite(question, turns)
@@ -373,13 +422,22 @@ class RagService:
         return rewrite
 
 
-def _lead_provision(quoted: Sequence[ScoredChunk], units: Sequence[UnitScore]) -> str | None:
-    """Title and text of the chunk an answer would quote first (the one holding the best unit)."""
-    rank = units[0].chunk_rank if units else 0
-    if not 0 <= rank < len(quoted):
-        return None
-    chunk = quoted[rank].chunk
-    return f"{chunk.title}\n{chunk.text}"
+def _retrieved(decision: Decision) -> list[Retrieved]:
+    """The ranked provisions as the result lists them (the reranker's probability as the score)."""
+    return [
+        Retrieved(c.doc_id, c.article, round(c.score, 6), c.best.chunk.chunk_id, c.best.chunk.title)
+        for c in decision.candidates
+    ]
+
+
+def _scoped_filters(query: Query, jurisdictions: Jurisdictions) -> dict[str, str]:
+    """The caller's filters, narrowed to the jurisdictions the question names (when the caller set none)."""
+    filters = dict(query.filters)
+    if query.jurisdictions and not any(k.strip().lower().startswith("jurisdiction") for k in filters):
+        # A jurisdiction value may hold commas ("City of Somerville, Massachusetts (US)"); its first part
+        # matches it as a substring, which is how jurisdiction filters compare.
+        filters["jurisdiction"] = "|".join(j.split(",")[0] for j in query.jurisdictions)
+    return filters
 
 
 def _as_of(value: str | date | None) -> str:

@@ -198,6 +198,9 @@ class Result:
     answerability: Answerability | None = None
     mode: str = "extractive"
     dropped: list[str] = field(default_factory=list)
+    # The jurisdiction the answer comes from, set when the best provisions spanned several and the
+    # question named none (the other jurisdictions' provisions are then listed as related).
+    jurisdiction: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON shape; required keys first, extra keys after."""

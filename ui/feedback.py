@@ -46,7 +46,8 @@ def answer_config(settings: Settings, result: Mapping[str, Any]) -> dict[str, An
         "retrieval_k": settings.retrieval_k,
         "retrieval_fusion": settings.retrieval_fusion,
         "retrieval_reranker": settings.retrieval_reranker,
-        "answer_refusal_threshold": settings.answer_refusal_threshold,
+        "answer_threshold": settings.answer_threshold,
+        "rerank_artefact": str(settings.rerank_artefact or "shipped"),
         "as_of": result.get("as_of"),
         "filters": result.get("filters") or {},
     }

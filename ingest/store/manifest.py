@@ -7,6 +7,8 @@ Tables
   are keyed by effective date; ``valid_from``/``valid_to`` say when each is in
   force (``valid_to`` is NULL for the current one).
 - ``chunks``: text, metadata and lexical tokens of every chunk of every version.
+- ``units``: the vector of each quotable unit (항/호, (a), sentence) of a chunk, float16: the reranker
+  compares the question with the sentence that answers it. Written and dropped with its chunk.
 - ``files``: which file produced which version, with its byte hash, for fast skips.
 - ``failures``: the files the last ingest could not take, with the reason, and the document
   (``doc_id``, ``title``) a file names when it has front matter but no body, so questions about
@@ -22,12 +24,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ingest.documents import Chunk, Document
 
@@ -73,6 +77,12 @@ CREATE TABLE IF NOT EXISTS chunks (
     tokens_json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_version ON chunks (doc_id, version, content_hash);
+CREATE TABLE IF NOT EXISTS units (
+    chunk_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (chunk_id, idx)
+);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
     file_hash TEXT NOT NULL,
@@ -243,6 +253,16 @@ class Manifest:
         for chunk_id, text, metadata_json, tokens_json in rows:
             yield chunk_id, text, json.loads(metadata_json), json.loads(tokens_json)
 
+    def live_unit_vectors(self) -> Iterator[tuple[str, int, np.ndarray]]:
+        """(chunk_id, unit index, float32 vector) of every unit of every live chunk."""
+        rows = self._db.execute(
+            "SELECT u.chunk_id, u.idx, u.vector FROM units u JOIN chunks c ON u.chunk_id = c.chunk_id "
+            "JOIN versions v ON c.doc_id = v.doc_id AND c.version = v.version AND c.content_hash = v.content_hash "
+            "WHERE v.status = 'live'"
+        )
+        for chunk_id, idx, blob in rows:
+            yield chunk_id, int(idx), np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+
     def counts(self) -> dict[str, int]:
         one = self._db.execute
         return {
@@ -289,8 +309,12 @@ class Manifest:
         content_hash: str,
         chunks: list[Chunk],
         tokens: list[list[str]],
+        unit_vectors: Sequence[np.ndarray] | None = None,
     ) -> None:
-        """Record a new version as pending, with its chunks (invisible to readers until activated)."""
+        """Record a new version as pending, with its chunks (invisible to readers until activated).
+
+        ``unit_vectors[i]`` holds one row per unit of chunk ``i`` (``civicrag.legal.units.split_units``).
+        """
         meta = {
             "promulgated": doc.promulgated,
             "department": doc.department,
@@ -335,6 +359,15 @@ class Manifest:
                     for i, (c, t) in enumerate(zip(chunks, tokens, strict=True))
                 ],
             )
+            if unit_vectors is not None:
+                db.executemany(
+                    "INSERT INTO units VALUES (?, ?, ?)",
+                    [
+                        (c.chunk_id, j, np.asarray(v, dtype=np.float16).tobytes())
+                        for c, rows in zip(chunks, unit_vectors, strict=True)
+                        for j, v in enumerate(rows)
+                    ],
+                )
 
     def activate_version(self, doc_id: str, version: str, content_hash: str, file: FileRow) -> None:
         """Make a pending version live, retiring the one it replaces, in one transaction."""
@@ -376,6 +409,11 @@ class Manifest:
 
     def _delete_version(self, db: sqlite3.Connection, doc_id: str, version: str, content_hash: str) -> None:
         args = (doc_id, version, content_hash)
+        db.execute(
+            "DELETE FROM units WHERE chunk_id IN (SELECT chunk_id FROM chunks WHERE doc_id = ? AND version = ? "
+            "AND content_hash = ?)",
+            args,
+        )
         db.execute("DELETE FROM chunks WHERE doc_id = ? AND version = ? AND content_hash = ?", args)
         db.execute("DELETE FROM versions WHERE doc_id = ? AND version = ? AND content_hash = ?", args)
 

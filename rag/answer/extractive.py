@@ -14,6 +14,7 @@ from rag.language import has_hangul, phrase
 from rag.types import Answer, Answerability, Citation, Language, ScoredChunk
 
 _MAX_QUOTE_CHARS = 600
+_MAX_CONTEXT_CHARS = 900  # the rest of the provision shown after the decisive unit
 _KIND_NOTE_KO = {
     "amount": "금액", "period": "기간", "date": "날짜", "body": "담당 기관", "count": "인원·횟수",
     "rule": "허용 여부", "procedure": "절차", "definition": "정의",
@@ -52,9 +53,8 @@ def _clip(text: str) -> str:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, related: int = 4, max_citations: int = 2):
+    def __init__(self, related: int = 4):
         self.related = related
-        self.max_citations = max_citations
 
     def stream(
         self,
@@ -64,57 +64,71 @@ class ExtractiveAnswerer:
         units: Sequence[UnitScore],
         answerability: Answerability,
         as_of: str,
+        jurisdiction: str = "",
+        elsewhere: Sequence[ScoredChunk] = (),
     ) -> Iterator[str | Answer]:
+        """The unit that states what was asked first, then the rest of its provision as context.
+
+        ``units`` are the lead provision's units, best first; ``chunks`` the evidence (the lead provision's
+        chunks first). ``jurisdiction`` is set when the candidates spanned jurisdictions: the answer says
+        which one it is from, and ``elsewhere`` (the others' best provisions) are listed after it.
+        """
         if not answerability.answerable or not chunks or not units:
             yield from self._refuse(question, language, chunks, answerability)
             return
         best = units[0]
-        chosen: list[tuple[int, list[Unit]]] = [(best.chunk_rank, self._quote_units(chunks[best.chunk_rank], best))]
-        # A second provision is quoted only when it is nearly as good and is a different article.
-        for other in units[1:]:
-            if len(chosen) >= self.max_citations or other.score < 0.9 * best.score:
-                break
-            c = chunks[other.chunk_rank]
-            if all(chunks[r].chunk.key != c.chunk.key for r, _ in chosen):
-                chosen.append((other.chunk_rank, self._quote_units(c, other)))
-        # More units of the best chunk that also match well (e.g. ① sets the rule, ③ the amount).
-        extra = [
-            u.unit for u in units[1:6]
-            if u.chunk_rank == best.chunk_rank and u.score >= 0.75 * best.score and u.score > 0
-        ]
-        first_units = chosen[0][1]
-        for u in extra:
-            if all(u.index != x.index for x in first_units) and len(first_units) < 8:
-                first_units.append(u)
-        first_units.sort(key=lambda u: u.index)
-
-        citations: list[Citation] = []
-        lines: list[str] = []
-        for n, (rank, quoted) in enumerate(chosen, start=1):
-            scored = chunks[rank]
-            paragraph = _paragraph_label(quoted)
-            quote = "\n".join(_clip(u.text) for u in quoted)
-            citations.append(Citation.from_chunk(n, scored, quote=quote, paragraph=paragraph))
-            ref = format_ref(scored, language, paragraph)
-            if n == 1:
-                lines.append(phrase("answered_by", language, ref=ref))
-            else:
-                lines.append(ref + (":" if language == "en" else ""))
-            lines.extend(f"> {_clip(u.text)} [{n}]" for u in quoted)
-        for c in citations:
-            if c.superseded and c.valid_to:
-                lines.append(phrase("superseded", language, date=as_of, until=c.valid_to))
-                break
-        if any(c.ocr for c in citations):
+        lead = chunks[best.chunk_rank]
+        quoted = self._quote_units(lead, best)
+        paragraph = _paragraph_label(quoted)
+        quote = "\n".join(_clip(u.text) for u in quoted)
+        citation = Citation.from_chunk(1, lead, quote=quote, paragraph=paragraph)
+        lines = [phrase("answered_by", language, ref=format_ref(lead, language, paragraph))]
+        lines.extend(f"> {_clip(u.text)} [1]" for u in quoted)
+        context = self._context(chunks, units, lead, {u.index for u in quoted})
+        if context:
+            lines.append(phrase("whole_provision", language) + ":")
+            lines.extend(f"> {line}" for line in context)
+        if citation.superseded and citation.valid_to:
+            lines.append(phrase("superseded", language, date=as_of, until=citation.valid_to))
+        if citation.ocr:
             lines.append(phrase("ocr", language))
-        related = self._related(chunks, {(c.doc_id, c.article) for c in citations}, start=len(citations) + 1)
+        if jurisdiction:
+            lines.append(phrase("jurisdiction", language, jurisdiction=_display(lead)))
+        related = self._related(chunks, {(citation.doc_id, citation.article)}, start=2)
+        others = [Citation.from_chunk(2 + len(related) + i, c) for i, c in enumerate(elsewhere)]
         if related:
             lines.append("")
             lines.append(phrase("related", language) + ":")
             lines.extend(f"- {format_citation(r, language)}" for r in related)
+        if others:
+            lines.append("")
+            lines.append(phrase("other_jurisdictions", language) + ":")
+            lines.extend(f"- {format_citation(r, language)} ({_display_citation(r, elsewhere)})" for r in others)
         for line in lines:
             yield line + "\n"
-        yield Answer(text="\n".join(lines), refused=False, citations=citations, related=related)
+        yield Answer(text="\n".join(lines), refused=False, citations=[citation], related=[*related, *others])
+
+    def _context(
+        self, chunks: Sequence[ScoredChunk], units: Sequence[UnitScore], lead: ScoredChunk, quoted: set[int]
+    ) -> list[str]:
+        """The lead provision's other units in document order, clipped to ``_MAX_CONTEXT_CHARS`` in all."""
+        key = lead.chunk.key
+        rest: list[tuple[int, int, str]] = []
+        for u in units:
+            chunk = chunks[u.chunk_rank]
+            if chunk.chunk.key != key or (chunk is lead and u.unit.index in quoted):
+                continue
+            rest.append((chunk.chunk.seq, u.unit.index, u.unit.text))
+        out: list[str] = []
+        used = 0
+        for _, _, text in sorted(rest):
+            if used >= _MAX_CONTEXT_CHARS:
+                out.append("…")
+                break
+            piece = _clip(text)
+            out.append(piece)
+            used += len(piece)
+        return out
 
     def _refuse(
         self, question: str, language: Language, chunks: Sequence[ScoredChunk], answerability: Answerability
@@ -161,6 +175,19 @@ class ExtractiveAnswerer:
             seen.add(scored.chunk.key)
             out.append(Citation.from_chunk(start + len(out), scored))
         return out
+
+
+def _display(chunk: ScoredChunk) -> str:
+    """A jurisdiction as staff name it: its metadata value without the parenthetical."""
+    value = str(chunk.chunk.metadata.get("jurisdiction", "")).strip()
+    return value.split(" (")[0] or chunk.chunk.title
+
+
+def _display_citation(citation: Citation, chunks: Sequence[ScoredChunk]) -> str:
+    for chunk in chunks:
+        if chunk.chunk.chunk_id == citation.chunk_id:
+            return _display(chunk)
+    return ""
 
 
 def _paragraph_label(units: Sequence[Unit]) -> str:

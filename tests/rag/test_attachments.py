@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 
 from civicrag.settings import load_settings
+from rag.attachments import best_attachment
 from rag.catalogue import _attachment_titles
 from rag.evidence import EvidenceScorer
 from rag.facts import states_number
-from rag.refusal import best_attachment
-from rag.retrieval import _boilerplate
 from rag.types import ChunkRecord, ScoredChunk
 
 RENTAL_RULE = """---
@@ -92,17 +91,6 @@ def test_best_attachment_is_the_table_sharing_most_of_the_question() -> None:
     assert best_attachment(chunks, {("X", "v1"): ("[별표] 체육관 사용료",)}, ["사용료"], scorer) is None
 
 
-def test_boilerplate_articles_get_no_fact_vote_unless_asked_about() -> None:
-    review = _scored("R", "규칙", "제9조", article_title="규제의 재검토", provision_kind="article")
-    addenda = _scored("R", "규칙", "부칙", article_title="", provision_kind="supplementary")
-    rule = _scored("R", "규칙", "제4조", article_title="사용료", provision_kind="article")
-    assert _boilerplate(review, "사용료는 며칠 안에 내?")
-    assert not _boilerplate(review, "규제의 재검토는 몇 년마다 해?")
-    assert _boilerplate(addenda, "사용료는 며칠 안에 내?")
-    assert not _boilerplate(addenda, "이 규칙 시행일이 언제야?")
-    assert not _boilerplate(rule, "사용료는 며칠 안에 내?")
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A one-rule index; threshold 1.0 refuses every question, so the refusal's wording is what is tested."""
@@ -113,7 +101,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     docs = root / "docs"
     docs.mkdir()
     (docs / "9100077.md").write_text(RENTAL_RULE, encoding="utf-8")
-    settings = load_settings(None, data_dir=root / "data", answer_refusal_threshold=1.0)
+    settings = load_settings(None, data_dir=root / "data", answer_threshold=1.0)
     assert not ingest_paths(settings, [Path(docs)]).failed
     svc = RagService(settings)
     yield svc

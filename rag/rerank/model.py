@@ -1,0 +1,141 @@
+"""The learned decisions, loaded from a versioned artefact directory written by ``civicrag train``.
+
+An artefact is a folder::
+
+    meta.json        version, feature lists, training data hash, split, dev metrics, threshold
+    candidate.txt    LightGBM model: probability that a candidate provision answers the question
+    unit.txt         LightGBM model: probability that a unit (항/호) of the lead states what was asked
+    answer.json      logistic calibration of "the lead answers" over ANSWER_FEATURES
+
+The service loads it once; nothing learned lives in code. ``ARTEFACT_VERSION`` changes when the
+feature definitions change, so an artefact trained on other features is refused, not misread.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.rerank.features import ANSWER_FEATURES, CANDIDATE_FEATURES, UNIT_FEATURES, matrix
+
+ARTEFACT_VERSION = 1
+DEFAULT_ARTEFACT = Path(__file__).parent / "artefacts" / "reranker"
+
+
+class ArtefactError(ValueError):
+    """The artefact is missing, incomplete or was trained for other features."""
+
+
+@dataclass
+class Calibration:
+    """p = sigmoid(bias + sum w_i * (x_i - mean_i) / scale_i) over ANSWER_FEATURES."""
+
+    weights: dict[str, float]
+    bias: float
+    mean: dict[str, float] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+
+    def __call__(self, features: Mapping[str, float]) -> float:
+        z = self.bias
+        for name, w in self.weights.items():
+            x = float(features.get(name, 0.0))
+            z += w * (x - self.mean.get(name, 0.0)) / (self.scale.get(name, 1.0) or 1.0)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"weights": self.weights, "bias": self.bias, "mean": self.mean, "scale": self.scale}
+
+
+class DecisionModels:
+    def __init__(self, candidate: Any, unit: Any, answer: Calibration, meta: dict[str, Any]):
+        self._candidate = candidate
+        self._unit = unit
+        self.answer = answer
+        self.meta = meta
+        self.threshold = float(meta.get("threshold", 0.5))
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_ARTEFACT) -> DecisionModels:
+        import lightgbm
+
+        path = Path(path)
+        try:
+            meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+            candidate = lightgbm.Booster(model_str=(path / "candidate.txt").read_text(encoding="utf-8"))
+            unit = lightgbm.Booster(model_str=(path / "unit.txt").read_text(encoding="utf-8"))
+            answer = Calibration(**json.loads((path / "answer.json").read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            raise ArtefactError(f"cannot load the reranker artefact in {path}: {exc}") from exc
+        if meta.get("artefact_version") != ARTEFACT_VERSION:
+            raise ArtefactError(
+                f"the reranker artefact in {path} is version {meta.get('artefact_version')}, this civicrag reads "
+                f"version {ARTEFACT_VERSION}: retrain it (`civicrag train`)"
+            )
+        for name, expected in (("candidate_features", CANDIDATE_FEATURES), ("unit_features", UNIT_FEATURES),
+                               ("answer_features", ANSWER_FEATURES)):
+            if tuple(meta.get(name, ())) != tuple(expected):
+                raise ArtefactError(f"the reranker artefact in {path} was trained on other {name}: retrain it")
+        return cls(candidate, unit, answer, meta)
+
+    def rank(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
+        if not rows:
+            return np.zeros(0)
+        return np.asarray(self._candidate.predict(matrix(rows, CANDIDATE_FEATURES)), dtype=np.float64)
+
+    def units(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
+        if not rows:
+            return np.zeros(0)
+        return np.asarray(self._unit.predict(matrix(rows, UNIT_FEATURES)), dtype=np.float64)
+
+    def answerable(self, features: Mapping[str, float]) -> float:
+        return self.answer(features)
+
+
+def save(
+    path: Path,
+    candidate: Any,
+    unit: Any,
+    answer: Calibration,
+    meta: Mapping[str, Any],
+) -> None:
+    """Write an artefact folder (the models' own text formats; deterministic for the same fit)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "candidate.txt").write_text(candidate.model_to_string(), encoding="utf-8")
+    (path / "unit.txt").write_text(unit.model_to_string(), encoding="utf-8")
+    (path / "answer.json").write_text(json.dumps(answer.to_dict(), indent=1, sort_keys=True) + "\n",
+                                      encoding="utf-8")
+    full = {
+        **meta,
+        "artefact_version": ARTEFACT_VERSION,
+        "candidate_features": list(CANDIDATE_FEATURES),
+        "unit_features": list(UNIT_FEATURES),
+        "answer_features": list(ANSWER_FEATURES),
+    }
+    (path / "meta.json").write_text(json.dumps(full, indent=1, ensure_ascii=False, sort_keys=True) + "\n",
+                                    encoding="utf-8")
+
+
+class UntrainedModels:
+    """Stands in for an artefact while one is being trained: every candidate and unit scores 0.5, so the
+    retrieval order stands; nothing is answered unless a rule says so (threshold 1)."""
+
+    def __init__(self) -> None:
+        self.meta: dict[str, Any] = {"untrained": True}
+        self.threshold = 1.0
+        self.answer = Calibration({}, 0.0)
+
+    def rank(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
+        return np.full(len(rows), 0.5)
+
+    def units(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
+        return np.full(len(rows), 0.5)
+
+    def answerable(self, features: Mapping[str, float]) -> float:
+        return 0.0

@@ -315,6 +315,15 @@ def eval_command(
         typer.Option("--settings", help="Base settings TOML (default: $CIVICRAG_CONFIG or ./civicrag.toml)."),
     ] = None,
     data_dir: DataDirOption = None,
+    split: Annotated[
+        str | None,
+        typer.Option("--split", help="Score only the questions of this split (train, dev, test; eval/sets/splits)."),
+    ] = None,
+    include: Annotated[
+        list[str] | None,
+        typer.Option("--include", help="RESULTS.json[:NAME]: add another run's configuration (e.g. an earlier "
+                     "release scored on the same questions) to the report, renamed NAME; repeatable."),
+    ] = None,
 ) -> None:
     """Score golden question sets across configurations; write results.json, report.md and report.html."""
     from eval.cli import run_eval
@@ -323,9 +332,28 @@ def eval_command(
     code = run_eval(
         sets, configs or [], out, settings, corpus=corpus or [], index_root=index_dir, compare_with=compare_with,
         fail_under=fail_under or [], baseline=not no_baseline, limit=limit, console=err,
-        show_progress=err.is_terminal,
+        show_progress=err.is_terminal, split=split, include=include or [],
     )
     raise typer.Exit(code)
+
+
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+@app.command("train", context_settings=_PASS_THROUGH, add_help_option=False)
+def train_command(ctx: typer.Context) -> None:
+    """Fit the reranker, unit selector and answerability on the train split (see `civicrag train --help`)."""
+    from eval.train import main as train_main
+
+    raise typer.Exit(train_main(ctx.args))
+
+
+@app.command("train-encoder", context_settings=_PASS_THROUGH, add_help_option=False)
+def train_encoder_command(ctx: typer.Context) -> None:
+    """Fine-tune the query encoder on the train split (see `civicrag train-encoder --help`)."""
+    from eval.train_encoder import main as encoder_main
+
+    raise typer.Exit(encoder_main(ctx.args))
 
 
 def main() -> None:

@@ -29,9 +29,11 @@ def run_eval(
     limit: int | None = None,
     console: Console | None = None,
     show_progress: bool = True,
+    split: str | None = None,
+    include: Sequence[str] = (),
 ) -> int:
     """Run, write ``out/results.json``, ``report.md``, ``report.html``; return the exit status."""
-    from eval.compare import compare, load_results
+    from eval.compare import compare, load_results, merge_results
     from eval.configs import BASELINE, load_configurations
     from eval.gate import FloorError, check_floors, parse_floor
     from eval.golden import GoldenError, load_sets
@@ -65,14 +67,28 @@ def run_eval(
         items = items[:limit]
     if baseline and not corpus:
         console.print(f"note: no --corpus, so no {BASELINE} baseline (it needs the documents)", highlight=False)
+    if split is not None and split not in ("train", "dev", "test"):
+        return fail(f"--split must be train, dev or test, got {split!r}")
+    included = []
+    for spec in include:
+        path, _, name = spec.partition(":")
+        try:
+            included.append((load_results(Path(path)), name))
+        except (OSError, ValueError) as exc:
+            return fail(f"--include {spec}: {exc}")
     plan = EvalPlan(
         items=items, configs=chosen, base=base, corpus=[Path(p) for p in corpus], index_root=index_root,
-        baseline=baseline, sets=[str(s) for s in sets],
+        baseline=baseline, sets=[str(s) for s in sets], split=split,
     )
     try:
         results = _run_with_progress(plan, console) if show_progress else run_plan(plan, log=_logger(console))
     except ConfigError as exc:
         return fail(str(exc))
+    for other, name in included:
+        try:
+            merge_results(results, other, name or None)
+        except ValueError as exc:
+            return fail(f"--include: {exc}")
     if not results["configs"]:
         reasons = "; ".join(f"{s['name']}: {s['error']}" for s in results["skipped"])
         return fail(f"no configuration could run: {reasons}")

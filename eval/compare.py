@@ -12,9 +12,16 @@ FLIP_FIELDS = ("correct", "article_hit@5")
 
 
 def load_results(path: Path) -> dict[str, Any]:
+    """A run's results: ``results.json.gz`` (as written now), a plain ``results.json``, or a folder holding either."""
+    import gzip
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "results.json.gz" if (path / "results.json.gz").exists() else path / "results.json"
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read previous results {path}: {exc}") from exc
     if not isinstance(data, dict) or "configs" not in data or "questions" not in data:
         raise ValueError(f"{path} is not a civicrag eval results.json")
@@ -66,3 +73,36 @@ def compare(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def merge_results(results: dict[str, Any], other: dict[str, Any], rename: str | None = None) -> None:
+    """Add another run's configurations (e.g. an earlier release run on the same questions) to ``results``.
+
+    Only the questions this run scored are kept from the other; each must be there, so the configurations
+    are compared on the same questions. ``rename`` names the (single) configuration taken over.
+    """
+    from eval.scoring import aggregate, breakdown, rescore
+
+    wanted = {q["id"] for q in results["questions"]}
+    names = [c["name"] for c in other["configs"]]
+    if rename and len(names) != 1:
+        raise ValueError(f"can only rename a single configuration, the other run has {len(names)}")
+    for config in other["configs"]:
+        name = rename or config["name"]
+        if name in {c["name"] for c in results["configs"]}:
+            raise ValueError(f"configuration {name!r} is in both runs")
+        runs = [dict(q, config=name) for q in other["questions"] if q["config"] == config["name"] and q["id"] in wanted]
+        missing = wanted - {q["id"] for q in runs}
+        if missing:
+            raise ValueError(f"{config['name']} did not score {len(missing)} of these questions, "
+                             f"e.g. {sorted(missing)[0]}")
+        split = {q["id"]: (q.get("unit", ""), q.get("split", "")) for q in results["questions"]}
+        for q in runs:
+            q["unit"], q["split"] = split[q["id"]]
+            rescore(q)  # the other run may predate today's metrics: score its answers the same way
+        meta = {k: v for k, v in config.items() if k not in ("summary", "by_tag", "by_lang", "by_split")}
+        results["configs"].append({
+            **meta, "name": name, "summary": aggregate(runs), "by_tag": breakdown(runs, "tags"),
+            "by_lang": breakdown(runs, "lang"), "by_split": breakdown(runs, "split"),
+        })
+        results["questions"].extend(runs)

@@ -1,16 +1,8 @@
 """Named evaluation configurations: a configuration is a name plus Settings overrides.
 
-Retrieval-only differences (legs, fusion, boosts) share one index; a configuration that
-changes what ingest produces (embedder, chunking: ``INDEX_FIELDS``) gets its own index.
-
-Leg switches: ``RagService`` always runs the hybrid retriever, and ``rag.fusion.fuse``
-skips a leg whose weight is 0, so "dense only" is ``retrieval_lexical_weight = 0``.
-"Lexical only" cannot be weight 0: the refusal model reads each top chunk's dense cosine
-from the fused legs (``rag.refusal``: feature ``dense``), and without the dense leg it
-refuses everything. So the dense weight is 1e-9 instead: it cannot reorder BM25's scores
-(nor, with RRF, its ranks), so the ranking is BM25's, while the dense leg still runs
-and the refusal model still sees cosines. The exact-reference votes (a question naming
-``제5조`` or a document) apply in every configuration.
+Retrieval-only differences (fusion, the reranker artefact) share one index; a configuration that
+changes what ingest produces (embedder, chunking: ``INDEX_FIELDS``) gets its own index. A
+``scoped`` configuration asks as a user who chose the jurisdiction of each question's document.
 """
 
 from __future__ import annotations
@@ -35,6 +27,9 @@ class Configuration:
     name: str
     overrides: Mapping[str, Any] = field(default_factory=dict)
     description: str = ""
+    # Ask as a user who chose the jurisdiction of each question's document (the API's ``filters``);
+    # unscoped (the default) is the hard case: the question alone must tell Somerville from D.C.
+    scoped: bool = False
 
     def settings(self, base: Settings, data_dir: Path | None = None) -> Settings:
         """``base`` with this configuration's overrides (and optionally another data directory)."""
@@ -49,27 +44,24 @@ class Configuration:
             raise ConfigError(f"configuration {self.name!r}: {exc}") from exc
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "overrides": dict(self.overrides), "description": self.description}
+        return {"name": self.name, "overrides": {k: str(v) if isinstance(v, Path) else v
+                                                 for k, v in self.overrides.items()},
+                "description": self.description, "scoped": self.scoped}
 
 
 BUILTIN: dict[str, Configuration] = {
     c.name: c
     for c in (
-        Configuration("hybrid", {}, "the shipped defaults: dense + lexical (Kiwi BM25), convex fusion, boosts"),
-        Configuration("dense", {"retrieval_lexical_weight": 0.0}, "dense leg only (e5 embeddings)"),
-        Configuration(
-            "lexical", {"retrieval_dense_weight": 1e-9}, "lexical leg ranks alone (Kiwi BM25; dense only feeds refusal)"
-        ),
-        Configuration("hybrid-rrf", {"retrieval_fusion": "rrf"}, "reciprocal rank fusion instead of convex scores"),
-        Configuration("hybrid+neighbours", {"retrieval_neighbours": 1}, "adds the articles next to the top hits"),
-        # A third leg: embeds the corpus once more with USE (≈0.07 s a chunk, cached) on first use.
-        Configuration("hybrid+use-m3", {"retrieval_second_dense": "use-m3"}, "adds the USE-m3 dense leg"),
-        Configuration("hybrid-doc-boost", {"retrieval_doc_boost": 0.0}, "without the named-document vote"),
-        Configuration("hybrid-fact-boost", {"retrieval_fact_boost": 0.0}, "without the kind-of-fact vote"),
+        Configuration("shipped", {}, "the shipped defaults: hybrid retrieval, then the learned reranker, unit "
+                      "selector and answerability of the shipped artefact; the question alone sets the scope"),
+        Configuration("shipped-scoped", {}, "the same, asked as a user who chose the question's jurisdiction",
+                      scoped=True),
+        Configuration("hybrid-rrf", {"retrieval_fusion": "rrf"}, "reciprocal rank fusion instead of convex scores "
+                      "under the same reranker (it was trained on convex-fused features)"),
     )
 }
-# The cross-encoder reranker needs a local model path, so it is a TOML configuration
-# (``retrieval_reranker = "/path/to/model"``), not a built-in.
+# Other artefacts (the feature model alone, the neural reranker alone, a site's own) are TOML
+# configurations naming them: ``rerank_artefact = "civicrag-data/artefacts/features"``.
 DEFAULT_NAMES = tuple(BUILTIN)
 
 
@@ -91,11 +83,12 @@ def load_configuration(spec: str) -> Configuration:
         raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from exc
     name = str(data.pop("name", path.stem))
     description = str(data.pop("description", ""))
+    scoped = bool(data.pop("scoped", False))
     overrides = flatten_tables(data)
     unknown = sorted(set(overrides) - set(Settings.model_fields))
     if unknown:
         raise ConfigError(f"configuration file {path}: unknown setting(s) {', '.join(unknown)}")
-    return Configuration(name, overrides, description or f"from {path}")
+    return Configuration(name, overrides, description or f"from {path}", scoped)
 
 
 def load_configurations(specs: Sequence[str]) -> list[Configuration]:

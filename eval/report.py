@@ -27,14 +27,40 @@ WORST_SHOWN = 15
 
 
 def write_reports(results: dict[str, Any], out: Path, comparison: dict[str, Any] | None = None) -> dict[str, Path]:
+    """``results.json.gz`` (everything, compressed: it runs to megabytes), ``questions.tsv`` (one line per question
+    and configuration: what a reviewer diffs between runs), ``report.md`` and ``report.html``."""
+    import gzip
+
     out.mkdir(parents=True, exist_ok=True)
     if comparison is not None:
         results = {**results, "comparison": comparison}
-    paths = {"json": out / "results.json", "md": out / "report.md", "html": out / "report.html"}
-    paths["json"].write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    paths = {"json": out / "results.json.gz", "tsv": out / "questions.tsv", "md": out / "report.md",
+             "html": out / "report.html"}
+    stale = out / "results.json"  # written by earlier releases, uncompressed
+    stale.unlink(missing_ok=True)
+    data = (json.dumps(results, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    # mtime=0: the same results give the same bytes, so an unchanged run is no change in git.
+    paths["json"].write_bytes(gzip.compress(data, mtime=0))
+    paths["tsv"].write_text(render_tsv(results), encoding="utf-8")
     paths["md"].write_text(render_markdown(results), encoding="utf-8")
     paths["html"].write_text(render_html(results), encoding="utf-8")
     return paths
+
+
+def render_tsv(results: Mapping[str, Any]) -> str:
+    """One line per (configuration, question): verdicts and the first citation, sorted for stable diffs."""
+    header = ["config", "id", "split", "lang", "answerable", "refused", "e2e_correct", "correct", "hit@1",
+              "first_cited", "gold"]
+    lines = ["\t".join(header)]
+    for q in sorted(results["questions"], key=lambda q: (q["config"], q["id"])):
+        m = q["metrics"]
+        cited = q.get("cited") or []
+        lines.append("\t".join([
+            q["config"], q["id"], q.get("split", ""), q["lang"], fmt(q["answerable"]), fmt(bool(q.get("refused"))),
+            fmt(m.get("e2e_correct")), fmt(m.get("correct")), fmt(m.get("article_hit@1")),
+            f"{cited[0]['doc_id']} {cited[0]['article']}" if cited else "", _gold_text(q),
+        ]))
+    return "\n".join(lines) + "\n"
 
 
 # -- shared pieces -----------------------------------------------------------------------------
@@ -131,8 +157,10 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         f"Corpus: {', '.join(results['corpus']) or '(existing index)'}.",
         "",
         "Retrieval and citation metrics are over answerable questions; refusal metrics treat *refused* as the "
-        "positive class and *unanswerable* as the truth; `correct` = answerable: not refused, a gold provision "
-        "cited and every fact present / unanswerable: refused. Article labels are normalised "
+        "positive class and *unanswerable* as the truth; `e2e_correct` (answerable) = not refused, the *first* "
+        "citation is gold and every fact is in the answer; `wrong_lead` (answerable) = answered from a provision "
+        "that is not gold; `correct` = answerable: not refused, a gold provision cited and every fact present / "
+        "unanswerable: refused. Split: " + str(results.get("split", "all")) + ". Article labels are normalised "
         "(`제7조의 6` = `제7조의6`, `2-537` = `§ 2-537`; `SECTION 3-1` ≠ `Sec. 3-1`).",
         "",
         "## Configurations",
@@ -160,6 +188,15 @@ def render_markdown(results: Mapping[str, Any]) -> str:
         out.append(_md_table(["metric", *names], [
             [m, *[fmt(c["by_lang"].get(lang, {}).get(m), m) for c in configs]] for m in (*HEADLINE, "latency_p95_ms")
         ]))
+    splits = sorted({g for c in configs for g in c.get("by_split", {}) if g})
+    if len(splits) > 1 or (splits and splits[0] != "test"):
+        for split in splits:
+            n = configs[0].get("by_split", {}).get(split, {}).get("questions", "")
+            out += ["", f"## Split `{split}` ({n} questions)", ""]
+            out.append(_md_table(["metric", *names], [
+                [m, *[fmt(c.get("by_split", {}).get(split, {}).get(m), m) for c in configs]]
+                for m in (*HEADLINE, "latency_p95_ms")
+            ]))
     for field, title in (
         ("by_tag", "By tag: article_hit@5 / correct"), ("by_lang", "By language: article_hit@5 / correct"),
     ):

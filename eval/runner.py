@@ -37,6 +37,8 @@ class EvalPlan:
     baseline: bool = True
     sets: list[str] = field(default_factory=list)
     judge: bool = True  # LLM-judged faithfulness when an endpoint is configured
+    split: str | None = None  # score only the questions of this split ("test"); None = every question
+    split_dir: Path | None = None  # train/dev/test unit lists (default eval/sets/splits)
 
 
 def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -52,6 +54,8 @@ def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[st
     skipped: list[dict[str, str]] = []
     judge = _judge(plan.base) if plan.judge else None
 
+    split_of: dict[str, tuple[str, str]] = {}  # question id -> (unit, split)
+    items = list(plan.items)
     for config in plan.configs:
         settings = config.settings(plan.base)
         key = index_key(settings)
@@ -72,19 +76,28 @@ def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[st
             embedders[shared] = create_embedder(settings)
         from rag.service import RagService
 
-        service = RagService(settings, embedder=embedders[shared])
+        service = RagService(settings, embedder=embedders[shared] if not _own_query_encoder(settings) else None)
         try:
             try:
-                service.load()
+                loaded = service.load()
             except Exception as exc:  # e.g. an optional leg's package is missing: skip it, keep the run
                 log(f"configuration {config.name} unavailable, skipped: {type(exc).__name__}: {exc}")
                 skipped.append({"name": config.name, "error": f"{type(exc).__name__}: {exc}"})
-                done += len(plan.items)
+                done += len(items)
                 continue
-            for item in plan.items:
+            if not split_of:
+                split_of = assign_splits(plan.items, loaded.catalogue, plan.split_dir)
+                if plan.split:
+                    items = [i for i in plan.items if split_of[i.id][1] == plan.split]
+                    total = len(items) * (len(plan.configs) + (1 if plan.baseline and plan.corpus else 0))
+                    log(f"{len(items)} of {len(plan.items)} questions are in the {plan.split} split")
+            jurisdiction_of = _jurisdictions(loaded.catalogue) if config.scoped else {}
+            for item in items:
                 if progress:
                     progress(config.name, done, total)
-                runs.append(_ask(service, config.name, item, judge))
+                record = _ask(service, config.name, item, judge, _scope(item, jurisdiction_of))
+                record["unit"], record["split"] = split_of.get(item.id, ("", ""))
+                runs.append(record)
                 done += 1
         finally:
             service.close()
@@ -99,10 +112,12 @@ def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[st
         if progress:
             progress(f"{BASELINE} (building)", done, total)
         baseline_stats = naive.build()
-        for item in plan.items:
+        for item in items:
             if progress:
                 progress(BASELINE, done, total)
-            runs.append(_ask_naive(naive, item, judge))
+            record = _ask_naive(naive, item, judge)
+            record["unit"], record["split"] = split_of.get(item.id, ("", ""))
+            runs.append(record)
             done += 1
         config_meta.append({
             "name": BASELINE, "overrides": {}, "index": "in-memory",
@@ -119,6 +134,7 @@ def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[st
         mine = [r for r in runs if r["config"] == meta["name"]]
         configs_out.append({
             **meta, "summary": aggregate(mine), "by_tag": breakdown(mine, "tags"), "by_lang": breakdown(mine, "lang"),
+            "by_split": breakdown(mine, "split"),
         })
     return {
         "schema": SCHEMA,
@@ -126,7 +142,8 @@ def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[st
         "seconds": round(time.perf_counter() - started, 1),
         "sets": plan.sets,
         "corpus": [str(p) for p in plan.corpus],
-        "questions_total": len(plan.items),
+        "questions_total": len(items),
+        "split": plan.split or "all",
         "environment": {
             "python": platform.python_version(), "machine": platform.machine(),
             "embedder": plan.base.embedder_key, "llm": bool(plan.base.llm_base_url),
@@ -158,10 +175,56 @@ def _record(item: GoldenItem, config: str) -> dict[str, Any]:
     }
 
 
-def _ask(service: Any, config: str, item: GoldenItem, judge: Any | None) -> dict[str, Any]:
+def assign_splits(items: Sequence[GoldenItem], catalogue: Any, split_dir: Path | None = None
+                  ) -> dict[str, tuple[str, str]]:
+    """(unit, split) of every question, from its anchor/gold provisions' place in the indexed corpus."""
+    from eval.splits import SPLIT_DIR, item_split, load_splits
+
+    splits = load_splits(split_dir or SPLIT_DIR)
+    headings: dict[Key, str] = {}
+    for record in catalogue.records:
+        headings.setdefault(article_key(record.doc_id, record.article), str(record.metadata.get("heading_path", "")))
+
+    def heading_of(doc: str, article: str) -> str:
+        return headings.get(article_key(doc, article), "")
+
+    out: dict[str, tuple[str, str]] = {}
+    for item in items:
+        unit, split = item_split(item.extra, [(g.doc_id, g.article) for g in item.gold], heading_of, splits)
+        out[item.id] = (unit or "", split)
+    return out
+
+
+def _jurisdictions(catalogue: Any) -> dict[str, str]:
+    """doc_id -> jurisdiction, for scoped runs."""
+    return {r.doc_id: str(r.metadata.get("jurisdiction", "")) for r in catalogue.records}
+
+
+def _scope(item: GoldenItem, jurisdiction_of: dict[str, str]) -> dict[str, str] | None:
+    """A scoped run asks as a user who chose the jurisdiction of the question's document."""
+    if not jurisdiction_of:
+        return None
+    docs = [g.doc_id for g in item.gold]
+    anchor = item.extra.get("anchor")
+    if isinstance(anchor, dict) and anchor.get("doc_id"):
+        docs.append(str(anchor["doc_id"]))
+    for doc in docs:
+        if jurisdiction_of.get(doc):
+            return {"jurisdiction": jurisdiction_of[doc].split(",")[0]}
+    return None
+
+
+def _own_query_encoder(settings: Settings) -> bool:
+    """A configuration whose artefact brings a tuned query encoder needs its own embedder."""
+    return settings.rerank_artefact is not None
+
+
+def _ask(service: Any, config: str, item: GoldenItem, judge: Any | None,
+         filters: dict[str, str] | None = None) -> dict[str, Any]:
     record = _record(item, config)
     try:
-        result = service.ask(item.question, history=item.history or None, as_of=item.as_of, id=item.id)
+        result = service.ask(item.question, history=item.history or None, as_of=item.as_of, id=item.id,
+                             filters=filters)
     except Exception as exc:  # one failing question must not end a long run; it is scored as a miss
         record.update(refused=False, retrieved=[], cited=[], answer="", error=f"{type(exc).__name__}: {exc}",
                       timings_ms={"total": 0.0})

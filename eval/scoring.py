@@ -11,16 +11,17 @@ from eval.metrics.base import mean, rate
 from eval.metrics.citation import citation_scores
 from eval.metrics.facts import fact_matches
 from eval.metrics.latency import latency_scores
+from eval.metrics.lead import lead_scores
 from eval.metrics.refusal import refusal_scores
 from eval.metrics.retrieval import retrieval_scores
 
 #: Metrics shown first in tables and plots, and the usual CI floors.
 HEADLINE = (
-    "article_hit@1", "article_hit@5", "article_mrr@10", "doc_hit@5", "citation_precision", "citation_recall",
-    "fact_recall", "refusal_f1", "correct",
+    "article_hit@1", "article_hit@5", "e2e_correct", "wrong_lead", "false_refusal_rate", "refusal_precision",
+    "refusal_recall", "refusal_f1", "fact_recall", "correct",
 )
 #: Metrics where lower is better (deltas are coloured the other way round).
-LOWER_IS_BETTER = frozenset({"false_refusal_rate", "latency_p50_ms", "latency_p95_ms", "latency_mean_ms",
+LOWER_IS_BETTER = frozenset({"false_refusal_rate", "wrong_lead", "latency_p50_ms", "latency_p95_ms", "latency_mean_ms",
                              "retrieve_p50_ms", "retrieve_p95_ms", "retrieve_mean_ms", "errors"})
 
 
@@ -48,6 +49,7 @@ def score_question(
         metrics.update(citation_scores(list(cited), gold))
         metrics.update(citation_scores([doc for doc, _ in cited], gold_docs, "citation_doc"))
         metrics["fact_recall"] = len(found) / len(item.facts) if item.facts else None
+        metrics.update(lead_scores(list(cited), gold, refused, len(missing)))
         metrics["correct"] = (
             not refused and metrics["citation_recall"] > 0 and (not item.facts or not missing)
         )
@@ -93,3 +95,20 @@ def breakdown(runs: Sequence[dict[str, Any]], field: str) -> dict[str, dict[str,
         for v in values:
             groups.setdefault(str(v), []).append(r)
     return {k: aggregate(v) for k, v in sorted(groups.items())}
+
+
+def rescore(record: dict[str, Any]) -> None:
+    """Recompute a stored question run's metrics from what it retrieved, cited and answered."""
+    from eval.golden import Gold, GoldenItem
+
+    item = GoldenItem(
+        id=record["id"], question=record["question"], lang=record["lang"], answerable=record["answerable"],
+        gold=[Gold(g["doc_id"], g["article"]) for g in record["gold"]], facts=list(record["facts"]),
+        tags=list(record["tags"]),
+    )
+    retrieved = record.get("retrieved") or []
+    metrics, found, missing = score_question(
+        item, keys_of(retrieved), [float(r.get("score", 0.0)) for r in retrieved], keys_of(record.get("cited") or []),
+        record.get("answer") or "", bool(record.get("refused")),
+    )
+    record.update(metrics=metrics, facts_found=found, facts_missing=missing)

@@ -81,9 +81,10 @@ class Example:
 
 
 def collect(service: Any, items: Sequence[GoldenItem], splits: dict[str, str], wanted: set[str],
-            progress: Callable[[int, int], None] | None = None) -> list[Example]:
-    """Features of every question whose split is in ``wanted``, through the service's own code path."""
-    service.use_models(UntrainedModels())
+            progress: Callable[[int, int], None] | None = None, query_adapter: Path | None = None) -> list[Example]:
+    """Features of every question whose split is in ``wanted``, through the service's own code path
+    (queries embedded with ``query_adapter``'s tuned encoder when given)."""
+    service.use_models(UntrainedModels(query_adapter))
     loaded = service.load()
     catalogue = loaded.catalogue
     headings: dict[tuple[str, str], str] = {}
@@ -194,20 +195,28 @@ def answer_rows(example: Example, probabilities: np.ndarray) -> tuple[dict[str, 
     return features, example.labels[order[0]] if order else 0, order[0] if order else -1
 
 
-def fit_calibration(rows: Sequence[dict[str, float]], labels: Sequence[int]) -> Calibration:
+#: The neural reranker alone (``--kind similarity``) reads only the tuned encoder's cosines.
+SIMILARITY_CANDIDATE = ("unit_max", "unit_gap")
+SIMILARITY_UNIT = ("cos", "cos_gap")
+SIMILARITY_ANSWER = ("p1", "logit1", "margin")
+
+
+def fit_calibration(rows: Sequence[dict[str, float]], labels: Sequence[int],
+                    names: Sequence[str] = ANSWER_FEATURES) -> Calibration:
+    """Logistic regression on standardised features (sklearn, deterministic lbfgs)."""
     from sklearn.linear_model import LogisticRegression
 
-    x = matrix(rows, ANSWER_FEATURES)
+    x = matrix(rows, names)
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
     model = LogisticRegression(C=1.0, max_iter=2000)
     model.fit((x - mean) / scale, np.asarray(labels))
     return Calibration(
-        weights={n: round(float(w), 6) for n, w in zip(ANSWER_FEATURES, model.coef_[0], strict=True)},
+        weights={n: round(float(w), 6) for n, w in zip(names, model.coef_[0], strict=True)},
         bias=round(float(model.intercept_[0]), 6),
-        mean={n: round(float(m), 6) for n, m in zip(ANSWER_FEATURES, mean, strict=True)},
-        scale={n: round(float(s), 6) for n, s in zip(ANSWER_FEATURES, scale, strict=True)},
+        mean={n: round(float(m), 6) for n, m in zip(names, mean, strict=True)},
+        scale={n: round(float(s), 6) for n, s in zip(names, scale, strict=True)},
     )
 
 
@@ -234,10 +243,18 @@ class DevOutcome:
     p: float
 
 
+def predict(model: Any, rows: Sequence[dict[str, float]]) -> np.ndarray:
+    if not rows:
+        return np.zeros(0)
+    if isinstance(model, Calibration):
+        return np.asarray([model(r) for r in rows])
+    return np.asarray(model.predict(matrix(rows, CANDIDATE_FEATURES)))
+
+
 def dev_outcomes(examples: Sequence[Example], candidate_model: Any, calibration: Calibration) -> list[DevOutcome]:
     out = []
     for e in examples:
-        probabilities = candidate_model.predict(matrix(e.rows, CANDIDATE_FEATURES)) if e.rows else np.zeros(0)
+        probabilities = predict(candidate_model, e.rows)
         if not e.rows:
             out.append(DevOutcome(e.item.answerable, False, False, False, 0.0))
             continue
@@ -309,26 +326,36 @@ def train(
     max_false_refusals: float = 0.05,
     note: str = "",
     log: Callable[[str], None] = print,
+    query_adapter: Path | None = None,
+    kind: str = "features",
 ) -> dict[str, Any]:
     started = time.perf_counter()
     items = load_sets(list(sets))
     splits = load_splits(split_dir)
-    examples = collect(service, items, splits, {"train", "dev"})
+    examples = collect(service, items, splits, {"train", "dev"}, query_adapter=query_adapter)
     train_set = [e for e in examples if e.split == "train"]
     dev_set = [e for e in examples if e.split == "dev"]
     if not train_set or not dev_set:
         raise ValueError(f"need train and dev questions, got {len(train_set)} and {len(dev_set)}: check the splits")
     t_collect = time.perf_counter()
     log(f"features of {len(train_set)} train and {len(dev_set)} dev questions in {t_collect - started:.0f} s")
-    candidate_model, rounds, oof = fit_candidates(train_set)
+    if kind == "similarity":
+        candidate_model: Any = fit_calibration([r for e in train_set for r in e.rows],
+                                               [y for e in train_set for y in e.labels], SIMILARITY_CANDIDATE)
+        rounds, oof = 0, [predict(candidate_model, e.rows) for e in train_set]
+        unit_model: Any = fit_calibration([r for e in train_set for r in e.unit_rows],
+                                          [y for e in train_set for y in e.unit_labels], SIMILARITY_UNIT)
+        unit_rounds = 0
+    else:
+        candidate_model, rounds, oof = fit_candidates(train_set)
+        unit_model, unit_rounds = fit_units(train_set)
     rows, labels = [], []
     for e, p in zip(train_set, oof, strict=True):
         if e.rows:
             features, label, _ = answer_rows(e, p)
             rows.append(features)
             labels.append(label)
-    calibration = fit_calibration(rows, labels)
-    unit_model, unit_rounds = fit_units(train_set)
+    calibration = fit_calibration(rows, labels, SIMILARITY_ANSWER if kind == "similarity" else ANSWER_FEATURES)
     outcomes = dev_outcomes(dev_set, candidate_model, calibration)
     chosen = choose_threshold(outcomes, max_false_refusals)
     seconds = time.perf_counter() - started
@@ -336,6 +363,7 @@ def train(
     answerable_dev = [e for e in dev_set if e.item.answerable]
     dev_hit1 = _hit_at_1(dev_set, candidate_model)
     meta = {
+        "kind": kind,
         "trained": time.strftime("%Y-%m-%d"),
         "note": note,
         "sets": [str(p) for p in sets],
@@ -356,9 +384,8 @@ def train(
         },
         "threshold": chosen["threshold"],
         "max_false_refusals": max_false_refusals,
-        "query_encoder": getattr(service.embedder, "query_model_name", "") or "",
     }
-    save(out, candidate_model, unit_model, calibration, meta)
+    save(out, candidate_model, unit_model, calibration, meta, query_adapter)
     log(f"wrote {out}: dev hit@1 {dev_hit1}, threshold {chosen['threshold']}, refusal F1 {chosen['refusal_f1']}, "
         f"false refusals {chosen['false_refusal_rate']}, wrong leads {chosen['wrong_lead_rate']}")
     return meta
@@ -370,7 +397,7 @@ def _hit_at_1(examples: Sequence[Example], model: Any) -> float:
     for e in answerable:
         if not e.rows:
             continue
-        order = ranked(e, model.predict(matrix(e.rows, CANDIDATE_FEATURES)))
+        order = ranked(e, predict(model, e.rows))
         hits += e.labels[order[0]]
     return round(hits / len(answerable), 4) if answerable else math.nan
 
@@ -390,6 +417,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-false-refusals", type=float, default=0.05)
     parser.add_argument("--config", type=Path, default=None, help="settings file (TOML)")
     parser.add_argument("--note", default="", help="a line kept in the artefact's meta.json")
+    parser.add_argument("--kind", choices=("features", "similarity"), default="features",
+                        help="features: gradient-boosted trees over every feature; similarity: the tuned "
+                        "encoder's unit cosines alone (the neural reranker on its own, for comparison)")
+    parser.add_argument("--query-adapter", type=Path, default=None,
+                        help="a tuned query encoder (civicrag train-encoder): features use it, the artefact keeps it")
     args = parser.parse_args(argv)
     try:
         settings = load_settings(args.config, data_dir=args.data_dir)
@@ -400,7 +432,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings.model_copy(update={"embedder_threads": 1})
     service = RagService(settings)
     try:
-        meta = train(service, args.sets, args.out, args.splits, args.max_false_refusals, args.note)
+        meta = train(service, args.sets, args.out, args.splits, args.max_false_refusals, args.note,
+                     query_adapter=args.query_adapter, kind=args.kind)
     except ValueError as exc:
         print(f"error: {exc}")
         return 2

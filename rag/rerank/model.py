@@ -2,10 +2,15 @@
 
 An artefact is a folder::
 
-    meta.json        version, feature lists, training data hash, split, dev metrics, threshold
+    meta.json        version, kind, feature lists, training data hash, split, dev metrics, threshold
     candidate.txt    LightGBM model: probability that a candidate provision answers the question
     unit.txt         LightGBM model: probability that a unit (항/호) of the lead states what was asked
     answer.json      logistic calibration of "the lead answers" over ANSWER_FEATURES
+    query-adapter.npz   (optional) the tuned query encoder the features were computed with
+
+Two kinds: ``features`` (the trees above, over every document-agnostic feature) and ``similarity``
+(the neural reranker alone: ``candidate.json``/``unit.json`` are logistic functions of the tuned
+encoder's unit cosines only, so it can be compared with the feature model on the same footing).
 
 The service loads it once; nothing learned lives in code. ``ARTEFACT_VERSION`` changes when the
 feature definitions change, so an artefact trained on other features is refused, not misread.
@@ -53,12 +58,16 @@ class Calibration:
 
 
 class DecisionModels:
-    def __init__(self, candidate: Any, unit: Any, answer: Calibration, meta: dict[str, Any]):
+    def __init__(self, candidate: Any, unit: Any, answer: Calibration, meta: dict[str, Any],
+                 query_adapter: Path | None = None):
+        # ``candidate``/``unit``: a LightGBM booster, or a Calibration (the ``similarity`` kind).
         self._candidate = candidate
         self._unit = unit
         self.answer = answer
         self.meta = meta
         self.threshold = float(meta.get("threshold", 0.5))
+        # The tuned query encoder the features were computed with (None: the shipped weights).
+        self.query_adapter = query_adapter
 
     @classmethod
     def load(cls, path: Path = DEFAULT_ARTEFACT) -> DecisionModels:
@@ -67,8 +76,14 @@ class DecisionModels:
         path = Path(path)
         try:
             meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-            candidate = lightgbm.Booster(model_str=(path / "candidate.txt").read_text(encoding="utf-8"))
-            unit = lightgbm.Booster(model_str=(path / "unit.txt").read_text(encoding="utf-8"))
+            candidate: Any
+            unit: Any
+            if meta.get("kind", "features") == "similarity":
+                candidate = Calibration(**json.loads((path / "candidate.json").read_text(encoding="utf-8")))
+                unit = Calibration(**json.loads((path / "unit.json").read_text(encoding="utf-8")))
+            else:
+                candidate = lightgbm.Booster(model_str=(path / "candidate.txt").read_text(encoding="utf-8"))
+                unit = lightgbm.Booster(model_str=(path / "unit.txt").read_text(encoding="utf-8"))
             answer = Calibration(**json.loads((path / "answer.json").read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError) as exc:
             raise ArtefactError(f"cannot load the reranker artefact in {path}: {exc}") from exc
@@ -81,20 +96,27 @@ class DecisionModels:
                                ("answer_features", ANSWER_FEATURES)):
             if tuple(meta.get(name, ())) != tuple(expected):
                 raise ArtefactError(f"the reranker artefact in {path} was trained on other {name}: retrain it")
-        return cls(candidate, unit, answer, meta)
+        adapter = path / meta["query_encoder"] if meta.get("query_encoder") else None
+        if adapter is not None and not adapter.is_file():
+            raise ArtefactError(f"the reranker artefact in {path} names a query encoder {adapter.name} it lacks")
+        return cls(candidate, unit, answer, meta, adapter)
 
     def rank(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
-        if not rows:
-            return np.zeros(0)
-        return np.asarray(self._candidate.predict(matrix(rows, CANDIDATE_FEATURES)), dtype=np.float64)
+        return _predict(self._candidate, rows, CANDIDATE_FEATURES)
 
     def units(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
-        if not rows:
-            return np.zeros(0)
-        return np.asarray(self._unit.predict(matrix(rows, UNIT_FEATURES)), dtype=np.float64)
+        return _predict(self._unit, rows, UNIT_FEATURES)
 
     def answerable(self, features: Mapping[str, float]) -> float:
         return self.answer(features)
+
+
+def _predict(model: Any, rows: Sequence[Mapping[str, float]], names: Sequence[str]) -> np.ndarray:
+    if not rows:
+        return np.zeros(0)
+    if isinstance(model, Calibration):
+        return np.asarray([model(r) for r in rows], dtype=np.float64)
+    return np.asarray(model.predict(matrix(rows, names)), dtype=np.float64)
 
 
 def save(
@@ -103,12 +125,30 @@ def save(
     unit: Any,
     answer: Calibration,
     meta: Mapping[str, Any],
+    query_adapter: Path | None = None,
 ) -> None:
     """Write an artefact folder (the models' own text formats; deterministic for the same fit)."""
+    import shutil
+
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    (path / "candidate.txt").write_text(candidate.model_to_string(), encoding="utf-8")
-    (path / "unit.txt").write_text(unit.model_to_string(), encoding="utf-8")
+    for stale in ("candidate.txt", "unit.txt", "candidate.json", "unit.json"):
+        (path / stale).unlink(missing_ok=True)
+    meta = dict(meta)
+    if query_adapter is not None:
+        shutil.copyfile(query_adapter, path / "query-adapter.npz")
+        meta["query_encoder"] = "query-adapter.npz"
+    else:
+        meta["query_encoder"] = ""
+        (path / "query-adapter.npz").unlink(missing_ok=True)
+    for name, model in (("candidate", candidate), ("unit", unit)):
+        if isinstance(model, Calibration):
+            (path / f"{name}.json").write_text(json.dumps(model.to_dict(), indent=1, sort_keys=True) + "\n",
+                                               encoding="utf-8")
+            meta.setdefault("kind", "similarity")
+        else:
+            (path / f"{name}.txt").write_text(model.model_to_string(), encoding="utf-8")
+    meta.setdefault("kind", "features")
     (path / "answer.json").write_text(json.dumps(answer.to_dict(), indent=1, sort_keys=True) + "\n",
                                       encoding="utf-8")
     full = {
@@ -126,10 +166,11 @@ class UntrainedModels:
     """Stands in for an artefact while one is being trained: every candidate and unit scores 0.5, so the
     retrieval order stands; nothing is answered unless a rule says so (threshold 1)."""
 
-    def __init__(self) -> None:
+    def __init__(self, query_adapter: Path | None = None) -> None:
         self.meta: dict[str, Any] = {"untrained": True}
         self.threshold = 1.0
         self.answer = Calibration({}, 0.0)
+        self.query_adapter = query_adapter
 
     def rank(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
         return np.full(len(rows), 0.5)

@@ -208,16 +208,25 @@ class Settings(BaseSettings):
     @field_validator("allowed_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
+        """Each entry as a browser sends it in ``Origin``: lower case, no default port, no path."""
         from urllib.parse import urlsplit
 
         out = []
         for origin in value:
-            parts = urlsplit(origin.strip())
-            if origin.strip() == "*" or parts.scheme not in ("http", "https") or not parts.hostname or (
-                parts.path not in ("", "/") or parts.query or parts.fragment
+            try:
+                parts = urlsplit(origin.strip())
+                port = parts.port
+            except ValueError:
+                parts, port = urlsplit(""), None
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or (
+                parts.query or parts.fragment or parts.username
             ):
-                raise ValueError(f"allowed_origins wants scheme://host[:port] entries ('*' is not allowed), got {origin!r}")
-            out.append(f"{parts.scheme}://{parts.netloc}".lower())
+                raise ValueError(
+                    f"allowed_origins wants scheme://host[:port] entries ('*' is not allowed), got {origin!r}"
+                )
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            default = {"http": 80, "https": 443}[parts.scheme]
+            out.append(f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else ""))
         return out
 
     @field_validator("data_dir")

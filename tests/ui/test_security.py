@@ -97,7 +97,8 @@ def test_listed_origins_get_credentialed_cors(ui_settings: Any) -> None:
     intranet = "https://intranet.city.example"
     settings = ui_settings.model_copy(update={"allowed_origins": [intranet]})
     with TestClient(create_app(settings, with_ui=False), base_url="http://civicrag.city.example") as client:
-        pre = client.options("/api/documents/x", headers={"Origin": intranet, "Access-Control-Request-Method": "DELETE"})
+        pre = client.options("/api/documents/x",
+                             headers={"Origin": intranet, "Access-Control-Request-Method": "DELETE"})
         assert pre.status_code == 200
         assert pre.headers["access-control-allow-origin"] == intranet
         assert pre.headers["access-control-allow-credentials"] == "true"
@@ -255,6 +256,21 @@ def test_admins_list_and_revoke_sessions(fresh_app: Any) -> None:
         assert revoked.status_code == 200
         assert bob.get("/api/status").status_code == 401
         assert api.delete(f"/api/sessions/{rows[0]['id']}", auth=admin).status_code == 404
+
+
+def test_console_lists_and_ends_sessions(server: Server) -> None:
+    with httpx.Client(base_url=server.url, timeout=60, follow_redirects=False) as bob:
+        bob.post("/login", data={"username": "bob", "password": PASSWORDS["bob"]}, headers={"Origin": server.url})
+        assert bob.get("/api/status").status_code == 200
+        session = next(s for s in server.app.state.ctx.sessions.list() if s["user"] == "bob")
+        with httpx.Client(base_url=server.url, timeout=60) as api:
+            tables = _gradio_call(api, "admin_tables", [], auth=server.auth("alice"))
+            assert "event: complete" in tables and session["id"] in tables
+            ended = _gradio_call(api, "do_revoke", [session["id"]], auth=server.auth("alice"))
+            assert "Session ended" in ended
+            refused = _gradio_call(api, "do_revoke", [session["id"]], auth=server.auth("bob"))
+            assert "admin role required" in refused
+        assert bob.get("/api/status").status_code == 401
 
 
 def test_sessions_expire_and_outlive_a_restart(tmp_path: Path) -> None:

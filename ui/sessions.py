@@ -176,40 +176,50 @@ class LoginThrottle:
 
     def failures(self, name: str, address: str) -> tuple[int, int]:
         """Current failure counts of the account and of the address."""
-        now = self.clock()
         with self._lock:
+            now = self.clock()
             return tuple(self._count(k, now)[0] for k in self._keys(name, address))  # type: ignore[return-value]
+
+    def _refusal(self, name: str, address: str, now: float) -> Refusal | None:
+        for key, scope in zip(self._keys(name, address), ("account", "address"), strict=True):
+            failures, last = self._count(key, now)
+            delay = login_delay(failures, self.after, self.base_s, self.max_s)
+            if delay > 0 and last + delay > now:
+                return Refusal(max(1, math.ceil(last + delay - now - 1e-9)), scope)
+        return None
 
     def refusal(self, name: str, address: str) -> Refusal | None:
         """Why an attempt now must be refused without checking the password, or None."""
-        now = self.clock()
         with self._lock:
-            for key, scope in zip(self._keys(name, address), ("account", "address"), strict=True):
-                failures, last = self._count(key, now)
-                wait = last + login_delay(failures, self.after, self.base_s, self.max_s) - now
-                if wait > 0:
-                    return Refusal(max(1, math.ceil(wait - 1e-9)), scope)
-        return None
+            return self._refusal(name, address, self.clock())
 
     def attempt(self, name: str, address: str) -> Refusal | None:
-        """Refuse, or count the attempt as a failure (before the password is checked); ``succeeded`` undoes it."""
-        refusal = self.refusal(name, address)
-        if refusal is not None:
-            return refusal
-        now = self.clock()
+        """Refuse, or count the attempt as a failure (before the password is checked); ``succeeded`` undoes it.
+
+        One step under the lock (and one SQLite transaction), so concurrent attempts cannot all slip
+        through before the first is counted.
+        """
         with self._lock:
-            for key in self._keys(name, address):
-                failures, _ = self._count(key, now)
-                self._conn.execute("INSERT OR REPLACE INTO login_failures VALUES (?, ?, ?)", (key, failures + 1, now))
-            if secrets.randbelow(100) == 0:
-                self._conn.execute("DELETE FROM login_failures WHERE last < ?", (now - self.window_s,))
-        return None
+            now = self.clock()
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                refusal = self._refusal(name, address, now)
+                if refusal is None:
+                    for key in self._keys(name, address):
+                        failures, _ = self._count(key, now)
+                        self._conn.execute("INSERT OR REPLACE INTO login_failures VALUES (?, ?, ?)",
+                                           (key, failures + 1, now))
+                    if secrets.randbelow(100) == 0:
+                        self._conn.execute("DELETE FROM login_failures WHERE last < ?", (now - self.window_s,))
+            finally:
+                self._conn.execute("COMMIT")
+        return refusal
 
     def succeeded(self, name: str, address: str) -> None:
         """A correct password: forget the account's failures, and take back this attempt from the address."""
-        now = self.clock()
         account, addr = self._keys(name, address)
         with self._lock:
+            now = self.clock()
             self._conn.execute("DELETE FROM login_failures WHERE key = ?", (account,))
             failures, _ = self._count(addr, now)
             if failures <= 1:

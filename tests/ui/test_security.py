@@ -221,6 +221,20 @@ def test_logins_are_throttled_per_client_address(fresh_app: Any) -> None:
         assert _login(other, "bob", PASSWORDS["bob"]).headers["location"] == "/"
 
 
+def test_concurrent_attempts_cannot_slip_past_the_throttle(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ui.sessions import LoginThrottle
+
+    throttle = LoginThrottle(tmp_path / "auth.sqlite3", after=5, base_s=1.0, max_s=900.0, window_s=3600.0)
+    throttle.clock = lambda: 5000.0
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(lambda n: throttle.attempt("alice", f"10.0.0.{n}"), range(30)))
+    # Exactly five attempts get to check a password; the rest are refused before bcrypt.
+    assert sum(o is None for o in outcomes) == 5
+    assert throttle.failures("alice", "10.0.0.1") == (5, 1)
+
+
 @pytest.mark.parametrize(("failures", "delay"), [(4, 0.0), (5, 1.0), (6, 2.0), (8, 8.0), (30, 900.0)])
 def test_throttle_delay_doubles_after_five_failures_up_to_the_cap(failures: int, delay: float) -> None:
     from ui.sessions import login_delay

@@ -176,9 +176,27 @@ class Settings(BaseSettings):
     session_secret: SecretStr | None = Field(
         None, description="Signs the login cookie; unset = random per process (logins end on restart)."
     )
-    session_max_age_s: int = Field(8 * 3600, ge=60, description="Login cookie lifetime.")
+    session_max_age_s: int = Field(
+        8 * 3600, ge=60, description="Login session lifetime: the server-side session (and its cookie) ends then."
+    )
     session_https_only: bool = Field(
         False, description="Send the login cookie over HTTPS only (set it when a TLS proxy serves civicrag)."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Other origins (scheme://host[:port]) whose pages may call this server with the user's "
+        "cookie: credentialed CORS and state-changing requests. The server's own origin needs no entry; '*' is "
+        "refused.",
+    )
+    login_throttle_after: int = Field(
+        5, ge=1, description="Failed logins per account or client address before each further try must wait."
+    )
+    login_throttle_base_s: float = Field(
+        1.0, gt=0, description="First wait after login_throttle_after failures; it doubles with each failure."
+    )
+    login_throttle_max_s: float = Field(900.0, gt=0, description="Longest wait between login tries.")
+    login_failure_window_s: float = Field(
+        3600.0, gt=0, description="Failed logins are forgotten this long after the last one."
     )
     server_max_body_kb: int = Field(64, ge=1, description="Largest JSON request body the API accepts.")
     server_question_max_chars: int = Field(2000, ge=10, description="Longest question accepted.")
@@ -186,6 +204,30 @@ class Settings(BaseSettings):
     ingest_sources: list[Path] = Field(
         default_factory=list, description="Folders a re-ingest from the admin console scans, besides uploads."
     )
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        """Each entry as a browser sends it in ``Origin``: lower case, no default port, no path."""
+        from urllib.parse import urlsplit
+
+        out = []
+        for origin in value:
+            try:
+                parts = urlsplit(origin.strip())
+                port = parts.port
+            except ValueError:
+                parts, port = urlsplit(""), None
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or (
+                parts.query or parts.fragment or parts.username
+            ):
+                raise ValueError(
+                    f"allowed_origins wants scheme://host[:port] entries ('*' is not allowed), got {origin!r}"
+                )
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            default = {"http": 80, "https": 443}[parts.scheme]
+            out.append(f"{parts.scheme}://{host}" + (f":{port}" if port not in (None, default) else ""))
+        return out
 
     @field_validator("data_dir")
     @classmethod

@@ -1,10 +1,13 @@
 """Who is asking, and may they? Users and roles from the settings, bcrypt password hashes.
 
 Two ways in, one check:
-- the browser logs in at ``/login``; the user name is kept in a signed session cookie
-  (Starlette's SessionMiddleware, itsdangerous) that the chat, the admin console, the
-  original-document links and the API all honour;
+- the browser logs in at ``/login``; the signed session cookie carries a random token of a
+  server-side session (``ui.sessions``) that the chat, the admin console, the original-document
+  links and the API all honour, and that logout or an admin revokes;
 - API clients may instead send HTTP Basic credentials with every request.
+
+Password checks (bcrypt) run in worker threads and are throttled per account and per client
+address (``ui.sessions.LoginThrottle``); ``ui.server.AppContext`` puts the pieces together.
 
 ``auth_mode = "open-demo"`` turns login off explicitly: everyone is the user ``demo``
 with ``open_demo_role`` (staff by default, so admin actions stay refused).
@@ -25,7 +28,7 @@ from civicrag.settings import ConfigError, Settings
 
 Role = Literal["staff", "admin"]
 DEMO_USER = "demo"
-SESSION_KEY = "civicrag_user"
+SESSION_KEY = "civicrag_sid"  # the session token in the signed cookie
 
 
 def hash_password(password: str, rounds: int = 12) -> str:
@@ -78,21 +81,38 @@ class Users:
         role = self.role_of(name)
         return User(str(name), role) if role else None
 
+    def cached(self, name: str, password: str) -> User | None:
+        """The user if this very password was verified before (no bcrypt), else None."""
+        if self.open_demo:
+            return self.user(DEMO_USER)
+        entry = self._entries.get(name)
+        if entry is None:
+            return None
+        with self._lock:
+            if self._verified.get(self._digest(name, password)) == entry.password_hash:
+                return self.user(name)
+        return None
+
+    def _digest(self, name: str, password: str) -> bytes:
+        return hmac.new(self._cache_key, f"{name}\0{password}".encode("utf-8", "surrogatepass"),
+                        hashlib.sha256).digest()
+
     def verify(self, name: str, password: str) -> User | None:
-        """The user if the password matches its hash, else None (same cost for unknown names)."""
+        """The user if the password matches its hash, else None (same cost for unknown names).
+
+        Slow by design (bcrypt): call it from a worker thread, never on the event loop.
+        """
         import bcrypt
 
         if self.open_demo:
             return self.user(DEMO_USER)
+        if (user := self.cached(name, password)) is not None:
+            return user
         entry = self._entries.get(name)
-        digest = hmac.new(self._cache_key, f"{name}\0{password}".encode(), hashlib.sha256).digest()
-        with self._lock:
-            if entry is not None and self._verified.get(digest) == entry.password_hash:
-                return self.user(name)
         # Compare against a dummy hash for unknown users so timing does not reveal which names exist.
         stored = entry.password_hash if entry else _dummy_hash()
         try:
-            ok = bcrypt.checkpw(password.encode("utf-8"), stored.encode("ascii"))
+            ok = bcrypt.checkpw(password.encode("utf-8", "surrogatepass"), stored.encode("ascii"))
         except ValueError:  # malformed hash in the settings
             ok = False
         if not ok or entry is None:
@@ -100,18 +120,24 @@ class Users:
         with self._lock:
             if len(self._verified) > 1000:
                 self._verified.clear()
-            self._verified[digest] = entry.password_hash
+            self._verified[self._digest(name, password)] = entry.password_hash
         return self.user(name)
 
-    def from_basic(self, header: str | None) -> User | None:
-        """The user of an ``Authorization: Basic ...`` header, or None."""
+    @staticmethod
+    def parse_basic(header: str | None) -> tuple[str, str] | None:
+        """(name, password) of an ``Authorization: Basic ...`` header, or None."""
         if not header or not header.lower().startswith("basic "):
             return None
         try:
             name, sep, password = b64decode(header[6:].strip()).decode("utf-8").partition(":")
         except (ValueError, UnicodeDecodeError):
             return None
-        return self.verify(name, password) if sep else None
+        return (name, password) if sep else None
+
+    def from_basic(self, header: str | None) -> User | None:
+        """The user of an ``Authorization: Basic ...`` header, or None (bcrypt: not on the event loop)."""
+        parsed = self.parse_basic(header)
+        return self.verify(*parsed) if parsed else None
 
 
 @functools.cache

@@ -6,18 +6,25 @@ uvicorn. Nothing is loaded at import time; the RagService loads its indexes on t
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,8 +33,19 @@ from ui.admin import AdminOps, documents_table
 from ui.auth import DEMO_USER, SESSION_KEY, User, Users
 from ui.feedback import FeedbackStore
 from ui.originals import CSP, RENDERED_SUFFIXES, document_title, original_file, render_original
+from ui.security import OriginGuard, TextError, clean_text, encodable
+from ui.sessions import LoginThrottle, Refusal, SessionStore
 
 FILTER_NAMES = ("jurisdiction", "kind", "doc", "doc_id", "language", "provision_kind", "article")
+SESSION_COOKIE = "civicrag_session"
+_AUTH_SCOPE_KEY = "civicrag.auth"  # the request's resolved user (or throttle refusal), once per request
+
+
+def client_address(scope: Scope) -> str:
+    """The client's address: the peer, or behind a proxy that uvicorn trusts (--forwarded-allow-ips),
+    the X-Forwarded-For address it puts there."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 
 @dataclass
@@ -39,7 +57,13 @@ class AppContext:
     service: Any  # rag.service.RagService (imported lazily: it pulls numpy, the embedder, ...)
     feedback: FeedbackStore
     admin: AdminOps
+    sessions: SessionStore
+    throttle: LoginThrottle
     extra: dict[str, Any] = field(default_factory=dict)
+    # bcrypt runs here, two at a time: off the event loop, and never more than the cores can take.
+    password_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="bcrypt")
+    )
 
     @classmethod
     def create(cls, settings: Settings, service: Any | None = None) -> AppContext:
@@ -47,37 +71,87 @@ class AppContext:
             from rag.service import RagService
 
             service = RagService(settings)
+        auth_db = settings.data_dir / "auth.sqlite3"
         return cls(
             settings=settings,
             users=Users(settings),
             service=service,
             feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
             admin=AdminOps(settings),
+            sessions=SessionStore(auth_db, settings.session_max_age_s),
+            throttle=LoginThrottle(
+                auth_db, after=settings.login_throttle_after, base_s=settings.login_throttle_base_s,
+                max_s=settings.login_throttle_max_s, window_s=settings.login_failure_window_s,
+            ),
         )
 
-    def user_of(self, request: Any) -> User | None:
-        """The user of an HTTP request (session cookie, then HTTP Basic), or the demo user."""
-        if self.users.open_demo:
-            return self.users.user(DEMO_USER)
-        session = request.scope.get("session") if hasattr(request, "scope") else None
-        name = (session or {}).get(SESSION_KEY)
-        if name:
-            user = self.users.user(name)
-            if user:
+    async def check_password(self, name: str, password: str, address: str) -> User | Refusal | None:
+        """The user if the password is right; a Refusal while the account or address is throttled; else None.
+
+        bcrypt runs in ``password_pool``, never on the event loop; a password verified before
+        (an API client sending Basic credentials with every request) costs no bcrypt.
+        """
+
+        def before() -> User | Refusal | None:
+            refusal = self.throttle.refusal(name, address)
+            if refusal is not None:
+                return refusal
+            if (user := self.users.cached(name, password)) is not None:
                 return user
-        headers = getattr(request, "headers", None) or {}
-        return self.users.from_basic(headers.get("authorization"))
+            return self.throttle.attempt(name, address)  # counted as a failure until it succeeds
+
+        first = await anyio.to_thread.run_sync(before)
+        if first is not None:
+            return first
+        loop = asyncio.get_running_loop()
+        user = await loop.run_in_executor(self.password_pool, self.users.verify, name, password)
+        if user is not None:
+            await anyio.to_thread.run_sync(self.throttle.succeeded, name, address)
+        return user
+
+    async def authenticate(self, scope: Scope) -> User | Refusal | None:
+        """The user of a request (session cookie, then HTTP Basic), the demo user, a Refusal, or None."""
+        if _AUTH_SCOPE_KEY in scope:
+            return scope[_AUTH_SCOPE_KEY]  # type: ignore[no-any-return]
+        result: User | Refusal | None = None
+        if self.users.open_demo:
+            result = self.users.user(DEMO_USER)
+        else:
+            token = (scope.get("session") or {}).get(SESSION_KEY)
+            if token:
+                result = self.users.user(await anyio.to_thread.run_sync(self.sessions.user, token))
+            if result is None:
+                basic = Users.parse_basic(Headers(scope=scope).get("authorization"))
+                if basic is not None:
+                    result = await self.check_password(*basic, client_address(scope))
+        scope[_AUTH_SCOPE_KEY] = result
+        return result
 
     def close(self) -> None:
         self.admin.wait(timeout=60)
         self.service.close()
         self.feedback.close()
+        self.password_pool.shutdown(wait=False)
+        self.sessions.close()
+        self.throttle.close()
 
 
 # -- request bodies ------------------------------------------------------------------
+def _clean(value: str) -> str:
+    try:
+        return clean_text(value)
+    except TextError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class Turn(BaseModel):
     role: str = Field("user", pattern="^(user|assistant|system)$")
     content: str = Field(..., max_length=20000)
+
+    @field_validator("content")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _clean(value)
 
 
 class AskRequest(BaseModel):
@@ -86,6 +160,25 @@ class AskRequest(BaseModel):
     k: int | None = Field(None, ge=1, le=100, description="Chunks the answer may draw on.")
     as_of: str | None = Field(None, description="YYYY-MM-DD: answer from the versions in force that day.")
     filters: dict[str, str] | None = Field(None, description=f"Keys: {', '.join(FILTER_NAMES)}.")
+
+    @field_validator("question")
+    @classmethod
+    def _question(cls, value: str) -> str:
+        """NFC, control characters dropped; a lone surrogate or NUL is a 422 with a clear message."""
+        value = _clean(value).strip()
+        if not value:
+            raise ValueError("the question is empty once control characters are removed")
+        return value
+
+    @field_validator("as_of")
+    @classmethod
+    def _as_of(cls, value: str | None) -> str | None:
+        return None if value is None else _clean(value)
+
+    @field_validator("filters")
+    @classmethod
+    def _filters(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        return None if value is None else {_clean(k): _clean(v) for k, v in value.items()}
 
 
 class IngestRequest(BaseModel):
@@ -163,8 +256,7 @@ class LoginRedirect:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http" and scope.get("method") == "GET" and scope.get("path") == "/"
-            and not self.ctx.users.open_demo
-            and not (scope.get("session") or {}).get(SESSION_KEY)
+            and not isinstance(await self.ctx.authenticate(scope), User)
         ):
             response = RedirectResponse("/login", status_code=303)
             await response(scope, receive, send)
@@ -173,11 +265,13 @@ class LoginRedirect:
 
 
 # -- dependencies -----------------------------------------------------------------------
-def require_user(request: Request) -> User:
-    user = request.app.state.ctx.user_of(request)
-    if user is None:
+async def require_user(request: Request) -> User:
+    result = await request.app.state.ctx.authenticate(request.scope)
+    if isinstance(result, Refusal):
+        raise HTTPException(429, result.message, headers={"Retry-After": str(result.retry_after_s)})
+    if result is None:
         raise HTTPException(401, "login required", headers={"WWW-Authenticate": 'Basic realm="civicrag"'})
-    return user  # type: ignore[no-any-return]
+    return result  # type: ignore[no-any-return]
 
 
 def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
@@ -200,7 +294,11 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
         description=(
             "Answers questions over municipal regulations with article-level citations.\n\n"
             "Authentication: HTTP Basic with a user from the settings, or the session cookie set by "
-            "`/login`. Admin endpoints need the admin role. In open-demo mode no login is needed."
+            "`/login`. Admin endpoints need the admin role. In open-demo mode no login is needed.\n\n"
+            "State-changing requests (POST, PUT, PATCH, DELETE) that carry an `Origin` or `Referer` header "
+            "must come from this server's own origin or one in the `allowed_origins` setting; a request "
+            "with the login cookie must send one. HTTP Basic clients without the cookie need neither. "
+            "Failed logins are throttled per account and client address (429 with `Retry-After`)."
         ),
         docs_url=None,
         redoc_url=None,
@@ -210,26 +308,47 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
 
 
     # -- login -------------------------------------------------------------------------
+    @app.exception_handler(RequestValidationError)
+    async def unprocessable(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes the input, which fails to encode when it holds a lone
+        # surrogate (a 500); here every string is made encodable first.
+        errors = []
+        for error in exc.errors():
+            if error.get("type") == "string_unicode":  # pydantic's word for a lone surrogate in a str field
+                error = {**error, "msg": "text contains a lone surrogate (half of a UTF-16 pair, e.g. \\ud800), "
+                         "which is not a character; send valid UTF-8"}
+            errors.append(error)
+        return JSONResponse({"detail": encodable(jsonable_encoder(errors))}, status_code=422)
+
     @app.get("/login", include_in_schema=False)
     def login_page(error: str = "") -> HTMLResponse:
-        return HTMLResponse(
-            _login_html(error),
-            headers={"Content-Security-Policy": CSP.replace("form-action 'none'", "form-action 'self'")},
-        )
+        return _login_page(WRONG_LOGIN if error else "")
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
         form = await request.form()
         name, password = str(form.get("username", "")), str(form.get("password", ""))
-        user = ctx.users.verify(name, password)
-        if user is None:
+        address = client_address(request.scope)
+        result = await ctx.check_password(name, password, address)
+        if isinstance(result, Refusal):
+            return _login_page(result.message, status=429, headers={"Retry-After": str(result.retry_after_s)})
+        if result is None:
             return RedirectResponse("/login?error=1", status_code=303)
-        request.session.clear()
-        request.session[SESSION_KEY] = user.name
+        old = request.session.get(SESSION_KEY)
+        if old:
+            await anyio.to_thread.run_sync(ctx.sessions.revoke, str(old))
+        token = await anyio.to_thread.run_sync(
+            ctx.sessions.create, result.name, address, request.headers.get("user-agent", "")
+        )
+        request.session.clear()  # a new session id on every login: no fixation
+        request.session[SESSION_KEY] = token
         return RedirectResponse("/", status_code=303)
 
     @app.get("/logout", include_in_schema=False)
     def logout(request: Request) -> RedirectResponse:
+        token = request.session.get(SESSION_KEY)
+        if token:
+            ctx.sessions.revoke(str(token))  # a copy of the cookie stops working too
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -297,6 +416,16 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
             headers={"Content-Disposition": "attachment; filename=civicrag-feedback.csv"},
         )
 
+    @app.get("/api/sessions", tags=["admin"], summary="Live login sessions (admin)")
+    def api_sessions(admin: AdminDep) -> list[dict[str, Any]]:
+        return ctx.sessions.list()
+
+    @app.delete("/api/sessions/{session_id}", tags=["admin"], summary="End a login session (admin)")
+    def api_revoke_session(session_id: str, admin: AdminDep) -> dict[str, Any]:
+        if not ctx.sessions.revoke_id(session_id):
+            raise HTTPException(404, f"no live session {session_id!r}")
+        return {"revoked": session_id}
+
     # -- original documents ------------------------------------------------------------------
     @app.get("/doc", tags=["index"], summary="The original file of an indexed document")
     def original(user: UserDep, id: str, version: str | None = None) -> Response:
@@ -322,14 +451,23 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
 
         from ui.web import build_blocks, theme
 
+        async def gradio_user(request: Request) -> str | None:
+            result = await ctx.authenticate(request.scope)
+            return result.name if isinstance(result, User) else None
+
         blocks = build_blocks(ctx)
         gr.mount_gradio_app(
             app, blocks, path="/",
-            auth_dependency=lambda request: (u.name if (u := ctx.user_of(request)) else None),
+            auth_dependency=gradio_user,
             max_file_size=int(settings.upload_max_mb * 1024 * 1024),
             footer_links=[], ssr_mode=False, mcp_server=False, pwa=False, run_history=False,
             theme=theme(), css=_ui_css(), show_error=True,
         )
+        # Gradio checks that a file given to an event was uploaded by a user (and not any path on the
+        # server) only once the Blocks "has launched", which mount_gradio_app never marks: mark it.
+        # ui.web's upload handler checks again.
+        blocks.has_launched = True
+    # Outermost last: OriginGuard > CORS (allowed_origins only) > session cookie > body limit > login redirect.
     app.add_middleware(LoginRedirect, ctx=ctx)
     app.add_middleware(
         BodyLimit, api_limit=settings.server_max_body_kb * 1024,
@@ -337,10 +475,20 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
     )
     secret = settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(32)
     app.add_middleware(
-        SessionMiddleware, secret_key=secret, session_cookie="civicrag_session",
+        SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age_s, same_site="lax",
         # Off by default: the quick start serves plain HTTP on 127.0.0.1, where a Secure cookie is never sent.
         https_only=settings.session_https_only,
+    )
+    # Credentialed CORS for the listed origins only. Its presence also makes Gradio leave CORS to the
+    # parent app (Gradio's own middleware would answer any localhost origin with credentials).
+    app.add_middleware(
+        CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_credentials=True,
+        allow_methods=["*"], allow_headers=["*"], max_age=600,
+    )
+    app.add_middleware(
+        OriginGuard, allowed_origins=list(settings.allowed_origins), cookie_name=SESSION_COOKIE,
+        https_too=settings.session_https_only,
     )
     return app
 
@@ -382,16 +530,28 @@ def _mount_docs(app: FastAPI) -> None:
         )
 
 
-def _login_html(error: str) -> str:
-    wrong = "<p class='err'>사용자 이름 또는 비밀번호가 틀렸습니다. / Wrong user name or password.</p>"
-    message = wrong if error else ""
+WRONG_LOGIN = "사용자 이름 또는 비밀번호가 틀렸습니다. / Wrong user name or password."
+
+
+def _login_page(message: str = "", status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    return HTMLResponse(
+        _login_html(message), status_code=status,
+        headers={"Content-Security-Policy": CSP.replace("form-action 'none'", "form-action 'self'"),
+                 **(headers or {})},
+    )
+
+
+def _login_html(message: str) -> str:
+    import html
+
+    shown = f"<p class='err' role='alert'>{html.escape(message)}</p>" if message else ""
     return (
         "<!doctype html><html lang='ko'><head><meta charset='utf-8'><title>civicrag — 로그인</title>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'><style>"
         "body{font-family:system-ui,sans-serif;display:flex;justify-content:center;margin-top:10vh}"
-        "form{display:flex;flex-direction:column;gap:.6rem;min-width:18rem}input,button{font-size:1rem;padding:.4rem}"
-        ".err{color:#b91c1c}</style></head><body><form method='post' action='/login'>"
-        f"<h1>civicrag</h1>{message}"
+        "form{display:flex;flex-direction:column;gap:.6rem;min-width:18rem;max-width:28rem}"
+        "input,button{font-size:1rem;padding:.4rem}.err{color:#b91c1c}</style></head><body>"
+        f"<form method='post' action='/login'><h1>civicrag</h1>{shown}"
         "<label>사용자 이름 / User name<input name='username' autocomplete='username' required></label>"
         "<label>비밀번호 / Password<input name='password' type='password' autocomplete='current-password' required>"
         "</label><button type='submit'>로그인 / Log in</button></form></body></html>"

@@ -21,6 +21,7 @@ from ui.admin import UploadError, documents_table, failures_table, save_upload
 from ui.auth import User
 from ui.feedback import answer_config
 from ui.render import EXAMPLES, answer_markdown, chat_message, escape_markdown_text, sources_html, t
+from ui.security import TextError, clean_text
 
 if TYPE_CHECKING:
     from ui.server import AppContext
@@ -31,6 +32,7 @@ ALL_LABEL = "(전체 / all)"
 UPLOAD_TYPES = [*sorted(SUPPORTED_SUFFIXES), ".yaml", ".yml"]
 DOC_COLUMNS = ["doc_id", "title", "kind", "jurisdiction", "versions", "effective_dates", "chunks", "last_ingest"]
 FEEDBACK_COLUMNS = ["id", "at", "user", "rating", "comment", "question", "answer"]
+SESSION_COLUMNS = ["id", "user", "created", "last_seen", "expires", "client", "user_agent"]
 
 
 def theme() -> gr.themes.Base:
@@ -136,6 +138,13 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 with gr.Row():
                     export_btn = gr.Button("Export CSV / CSV 내보내기", elem_id="cr-export")
                     export_file = gr.File(label="CSV", interactive=False, elem_id="cr-export-file")
+                gr.Markdown("### Login sessions / 로그인 세션")
+                sessions_table = gr.Dataframe(headers=SESSION_COLUMNS, interactive=False, elem_id="cr-sessions",
+                                              wrap=True)
+                with gr.Row():
+                    revoke_id = gr.Dropdown([], label="Session to end / 끝낼 세션", elem_id="cr-revoke-id",
+                                            allow_custom_value=True)  # checked against the store
+                    revoke_btn = gr.Button("End session / 세션 끝내기", variant="stop", elem_id="cr-revoke-btn")
 
         # -- page load: who is this, what can they filter on ---------------------------
         def on_load(request: gr.Request) -> tuple[Any, ...]:
@@ -194,7 +203,10 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             juris: str | None, doc: str | None, day: str | None, code: str, request: gr.Request,
         ) -> Iterator[tuple[Any, ...]]:
             user_of(request)
-            text = (text or "").strip()
+            try:
+                text = clean_text(text or "").strip()
+            except TextError as exc:
+                raise gr.Error(t(code, "bad_text", e=str(exc))) from None
             if not text:
                 return
             if len(text) > ctx.settings.server_question_max_chars:
@@ -273,8 +285,12 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             user = user_of(request)
             if target is None:
                 return t(code, "no_answer_yet"), text
-            if text.strip():
-                ctx.feedback.set_comment(int(target), user.name, text.strip())
+            try:
+                text = clean_text(text or "").strip()
+            except TextError as exc:
+                raise gr.Error(str(exc)) from None
+            if text:
+                ctx.feedback.set_comment(int(target), user.name, text)
             return t(code, "thanks"), ""
 
         send_comment.click(on_comment, [feedback_target, comment, lang], [feedback_status, comment])
@@ -286,14 +302,18 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             docs = documents_table(manifest)
             fails = failures_table(manifest)
             feedback_rows = ctx.feedback.rows()
+            sessions = ctx.sessions.list()
             return (
                 [[d[c] for c in DOC_COLUMNS] for d in docs],
                 gr.update(choices=[(f"{d['title']} ({d['doc_id']})", d["doc_id"]) for d in docs], value=None),
                 [[f["path"], f["error"]] for f in fails],
                 [[r[c] for c in FEEDBACK_COLUMNS] for r in feedback_rows],
+                [[s[c] for c in SESSION_COLUMNS] for s in sessions],
+                gr.update(choices=[(f"{s['user']} · {s['client']} · {s['created']} ({s['id']})", s["id"])
+                                   for s in sessions], value=None),
             )
 
-        table_outputs = [docs_table, delete_id, failures, feedback_table]
+        table_outputs = [docs_table, delete_id, failures, feedback_table, sessions_table, revoke_id]
         admin_tab.select(admin_tables, None, table_outputs)
         refresh_btn.click(admin_tables, None, table_outputs)
 
@@ -305,6 +325,10 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             for tmp in files:
                 path = Path(tmp)
                 try:
+                    # Only bytes that came with a request to /gradio_api/upload: an API caller may name
+                    # any path in a FileData, and Gradio would copy that server file into its cache.
+                    if str(tmp) not in demo.upload_file_set:
+                        raise UploadError(f"{path.name}: not uploaded to this server; send the file's bytes")
                     if path.stat().st_size > ctx.settings.upload_max_mb * 1024 * 1024:
                         raise UploadError(f"{path.name}: over the {ctx.settings.upload_max_mb:g} MB limit")
                     saved = save_upload(ctx.settings, path.name, path.read_bytes())
@@ -345,6 +369,16 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             return f"Deleted / 삭제됨: {escape_markdown_text(doc_id)}" if found else "Not indexed / 색인에 없음"
 
         delete_btn.click(do_delete, [delete_id], [admin_status]).then(admin_tables, None, table_outputs)
+
+        def do_revoke(session_id: str | None, request: gr.Request) -> str:
+            admin_of(request)
+            if not session_id:
+                return "Choose a session / 세션을 고르세요"
+            if not ctx.sessions.revoke_id(session_id):
+                return "No such session / 없는 세션"
+            return f"Session ended / 세션을 끝냈습니다: {escape_markdown_text(session_id)}"
+
+        revoke_btn.click(do_revoke, [revoke_id], [admin_status]).then(admin_tables, None, table_outputs)
 
         def do_export(request: gr.Request) -> str:
             admin_of(request)

@@ -11,6 +11,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ class Server:
         return (user, PASSWORDS[user])
 
 
-def _settings(data_dir: Path, sources: Path, **extra: Any) -> Settings:
+def make_settings(data_dir: Path, sources: Path, **extra: Any) -> Settings:
     from ui.auth import hash_password
 
     users = {
@@ -84,20 +85,21 @@ def ui_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ui_settings(tmp_path_factory: pytest.TempPathFactory, ui_sources: Path) -> Settings:
     from ingest.pipeline import ingest_paths
 
-    settings = _settings(tmp_path_factory.mktemp("ui-data"), ui_sources)
+    settings = make_settings(tmp_path_factory.mktemp("ui-data"), ui_sources)
     report = ingest_paths(settings, [ui_sources])
     assert not report.failed, report.failed
     return settings
 
 
-@pytest.fixture(scope="session")
-def server(ui_settings: Settings, ui_sources: Path) -> Iterator[Server]:
+@contextmanager
+def running_server(settings: Settings, port: int | None = None) -> Iterator[Server]:
+    """Serve ``create_app(settings)`` with uvicorn in a thread on a loopback port until the block ends."""
     import uvicorn
 
     from ui.server import create_app
 
-    app = create_app(ui_settings)
-    port = free_port()
+    app = create_app(settings)
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True, name="uvicorn")
@@ -109,9 +111,17 @@ def server(ui_settings: Settings, ui_sources: Path) -> Iterator[Server]:
         time.sleep(0.05)
     # Load the indexes before the first timed request.
     app.state.ctx.service.load()
-    yield Server(f"http://127.0.0.1:{port}", ui_settings, app, ui_sources)
-    srv.should_exit = True
-    thread.join(timeout=15)
+    try:
+        yield Server(f"http://127.0.0.1:{port}", settings, app, settings.ingest_sources[0])
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def server(ui_settings: Settings, ui_sources: Path) -> Iterator[Server]:
+    with running_server(ui_settings) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")

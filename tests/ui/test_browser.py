@@ -132,8 +132,8 @@ def test_staff_asks_reads_sources_opens_original_follows_up_and_gives_feedback(
 
     # Staff never see the admin console, and the admin API refuses their session too.
     assert page.locator("button[role=tab]:has-text('관리')").count() == 0
-    refused = page.request.post(server.url + "/api/ingest", data={})
-    assert refused.status == 403
+    refused = page.request.post(server.url + "/api/ingest", data={}, headers={"Origin": server.url})
+    assert refused.status == 403 and "admin role required" in refused.text()
     page.screenshot(path=str(artifacts / "04-staff-feedback.png"), full_page=True)
     assert outside == [], f"the page fetched from outside: {outside}"
     context.close()
@@ -183,6 +183,7 @@ def test_admin_uploads_reingests_with_progress_and_sees_tables(
     page.wait_for_selector("#cr-docs:has-text('9100001')")
     # the 👎 left by staff is in the feedback table
     page.wait_for_selector("#cr-feedback-table:has-text('감면 대상 표가 더 필요합니다')")
+    page.wait_for_selector("#cr-sessions:has-text('alice')")  # her own login session is listed
 
     upload = tmp_path / "반려견-놀이터.md"
     upload.write_text(UPLOADED_DOC, encoding="utf-8")

@@ -255,7 +255,9 @@ def unit_texts_of(chunk: Chunk) -> list[str | None]:
         return [None] * len(units)
     meta = chunk.metadata
     title = str(meta.get("article_title", "") or "")
-    header = f"{meta.get('title', '')} {meta.get('article', '')}{f'({title})' if title else ''}".strip()
+    # The provision's label and title, not the document's: the document is the chunk vector's context, and
+    # the reranker weighs the document's title on its own.
+    header = f"{meta.get('article', '')}{f'({title})' if title else ''}".strip()
     return [unit_embed_text(header, units, u) for u in units]
 
 

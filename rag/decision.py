@@ -118,9 +118,10 @@ class Decider:
         spanned = {c.jurisdiction.casefold() for c in lead_set if c.jurisdiction}
         if len(spanned) < 2:
             return "", []
-        present = {c.jurisdiction.casefold() for c in ranked}
         lead = ranked[0].jurisdiction.casefold()
-        chosen = self.default_jurisdiction if self.default_jurisdiction in present else lead
+        # The default is given as staff name it ("Somerville", "제주"): any jurisdiction containing it.
+        defaults = [j for j in spanned if self.default_jurisdiction and self.default_jurisdiction in j]
+        chosen = defaults[0] if defaults else lead
         others: dict[str, Candidate] = {}
         for c in ranked:
             j = c.jurisdiction.casefold()

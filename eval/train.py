@@ -99,6 +99,8 @@ def collect(service: Any, items: Sequence[GoldenItem], splits: dict[str, str], w
     for done, item in enumerate(items):
         if progress:
             progress(done, len(items))
+        if item.extra.get("needs_review"):
+            continue  # a 👎 from the chat nobody has labelled yet (eval.feedback_set)
         unit, split = item_split(item.extra, [(g.doc_id, g.article) for g in item.gold], heading_of, splits)
         if split not in wanted:
             continue
@@ -310,9 +312,9 @@ def choose_threshold(outcomes: Sequence[DevOutcome], max_false_refusals: float) 
 
 # -- the command ------------------------------------------------------------------------------------
 
-def data_hash(paths: Sequence[Path], split_dir: Path) -> str:
+def data_hash(paths: Sequence[Path], split_dirs: Sequence[Path]) -> str:
     digest = hashlib.sha256()
-    for path in [*paths, *sorted(split_dir.glob("*.txt"))]:
+    for path in [*paths, *(f for d in split_dirs for f in sorted(Path(d).glob("*.txt")))]:
         digest.update(Path(path).name.encode())
         digest.update(Path(path).read_bytes())
     return digest.hexdigest()
@@ -322,7 +324,7 @@ def train(
     service: Any,
     sets: Sequence[Path],
     out: Path,
-    split_dir: Path = SPLIT_DIR,
+    split_dir: Path | Sequence[Path] = SPLIT_DIR,
     max_false_refusals: float = 0.05,
     note: str = "",
     log: Callable[[str], None] = print,
@@ -331,7 +333,10 @@ def train(
 ) -> dict[str, Any]:
     started = time.perf_counter()
     items = load_sets(list(sets))
-    splits = load_splits(split_dir)
+    split_dirs = [split_dir] if isinstance(split_dir, Path) else list(split_dir)
+    splits: dict[str, str] = {}
+    for folder in split_dirs:
+        splits.update(load_splits(folder))
     examples = collect(service, items, splits, {"train", "dev"}, query_adapter=query_adapter)
     train_set = [e for e in examples if e.split == "train"]
     dev_set = [e for e in examples if e.split == "dev"]
@@ -367,7 +372,7 @@ def train(
         "trained": time.strftime("%Y-%m-%d"),
         "note": note,
         "sets": [str(p) for p in sets],
-        "data_sha256": data_hash(sets, split_dir),
+        "data_sha256": data_hash(sets, split_dirs),
         "split": {"train": len(train_set), "dev": len(dev_set),
                   "train_units": len({e.unit for e in train_set}), "dev_units": len({e.unit for e in dev_set})},
         "train": {
@@ -413,7 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("sets", nargs="+", type=Path, help="question sets (JSONL) with anchors")
     parser.add_argument("--data-dir", type=Path, required=True, help="an index of the corpus the sets were written on")
     parser.add_argument("--out", type=Path, default=Path("civicrag-data/reranker"), help="artefact folder to write")
-    parser.add_argument("--splits", type=Path, default=SPLIT_DIR, help="folder of train/dev/test unit lists")
+    parser.add_argument("--splits", type=Path, action="append", default=None,
+                        help="folder of train/dev/test unit lists (repeatable: a site's own beside ours)")
     parser.add_argument("--max-false-refusals", type=float, default=0.05)
     parser.add_argument("--config", type=Path, default=None, help="settings file (TOML)")
     parser.add_argument("--note", default="", help="a line kept in the artefact's meta.json")
@@ -432,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings.model_copy(update={"embedder_threads": 1})
     service = RagService(settings)
     try:
-        meta = train(service, args.sets, args.out, args.splits, args.max_false_refusals, args.note,
+        meta = train(service, args.sets, args.out, args.splits or [SPLIT_DIR], args.max_false_refusals, args.note,
                      query_adapter=args.query_adapter, kind=args.kind)
     except ValueError as exc:
         print(f"error: {exc}")

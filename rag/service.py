@@ -337,6 +337,17 @@ class RagService:
         started = time.perf_counter()
         loaded = self.load()
         query = self.query(question, history, as_of, filters)
+        if not _askable(query, loaded.scorer):
+            # Whitespace, emoji, keyboard mash: nothing to search with, so no provision may be "found".
+            text = phrase("rephrase", query.language)
+            yield StreamEvent("delta", text=text)
+            yield StreamEvent("done", result=Result(
+                id=id, question=question, answer=text, refused=True, language=query.language, citations=[],
+                retrieved=[], timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)},
+                as_of=query.as_of, filters=query.filters, mode="none",
+                answerability=Answerability(False, 0.0, "nothing in the question to search with"),
+            ))
+            return
         _chunks, decision = self.decide(query)
         retrieved = _retrieved(decision)
         t_retrieve = time.perf_counter()
@@ -422,6 +433,14 @@ class RagService:
             with contextlib.suppress(LlmError):  # on failure the deterministic rewrite stands
                 rewrite.question = self.llm.rewrite(question, turns, language)
         return rewrite
+
+
+def _askable(query: Query, scorer: EvidenceScorer) -> bool:
+    """A question can be searched when it has a letter or digit and a word (or provision number) the indexed
+    regulations use; "   ", "🙂🙂" and "asdfjkl" have neither."""
+    if not any(ch.isalnum() for ch in query.text):
+        return False
+    return bool(query.refs.articles or query.refs.docs) or any(scorer.known(t) for t in query.tokens)
 
 
 def _retrieved(decision: Decision) -> list[Retrieved]:

@@ -40,8 +40,8 @@ def _view(vector: np.ndarray | None = None, **kw: object) -> QueryView:
 @pytest.fixture()
 def setting() -> tuple[Catalogue, list[ScoredChunk]]:
     records = [
-        _record(0, "제6조", "주차요금의 감면", "제6조(주차요금의 감면)\n① 다음 각 호의 자동차는 주차요금의 100분의 50을 "
-                "감면한다.\n1. 경차\n2. 전기자동차"),
+        _record(0, "제6조", "주차요금의 감면", "제6조(주차요금의 감면)\n① 다음 각 호의 자동차는 주차요금의 "
+                "100분의 50을 감면한다.\n1. 경차\n2. 전기자동차"),
         _record(1, "제12조", "가산금", "제12조(가산금)\n주차요금을 내지 않으면 2배의 가산금을 낸다."),
         _record(2, "제3조", "당직", "제3조(당직)\n당직은 밤에 선다.", doc="d2", jurisdiction="City of X (US)"),
     ]
@@ -110,7 +110,8 @@ def test_answer_features_read_the_lead_and_attachment_titles() -> None:
     lead = Candidate("d1", "제5조", [ScoredChunk(record, 1.0)], 0, score=0.8)
     other = Candidate("d1", "제6조", [ScoredChunk(record, 0.5)], 1, score=0.2)
     row = dict.fromkeys(CANDIDATE_FEATURES, 0.0) | {"cover_unit": 0.25}
-    features = answer_features(_view(), [lead, other], [row, row], ["[별표 5] 경차 주차요금 감면 기준", "[별지 제1호서식] 신청서"])
+    titles = ["[별표 5] 경차 주차요금 감면 기준", "[별지 제1호서식] 신청서"]
+    features = answer_features(_view(), [lead, other], [row, row], titles)
     assert set(features) == set(ANSWER_FEATURES)
     assert features["p1"] == 0.8 and features["margin"] == pytest.approx(0.6)
     assert features["annex_cover"] == pytest.approx(1.0) and features["form_cover"] == 0.0

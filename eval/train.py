@@ -37,12 +37,11 @@ from eval.golden import GoldenItem, load_sets
 from eval.labels import article_key, gold_keys
 from eval.provisions import contains_fact
 from eval.splits import SPLIT_DIR, item_split, load_splits
-from rag.rerank.candidates import Candidate
+from rag.facts import FactKind
 from rag.rerank.features import (
     ANSWER_FEATURES,
     CANDIDATE_FEATURES,
     UNIT_FEATURES,
-    QueryView,
     answer_features,
     matrix,
     unit_features,
@@ -60,20 +59,33 @@ MAX_ROUNDS = 600
 
 
 @dataclass
+class Slot:
+    """What training keeps of a candidate provision (picklable, no live objects)."""
+
+    doc_id: str
+    article: str
+    pinned: bool
+    rank: int
+    score: float = 0.0
+
+
+@dataclass
 class Example:
     """One question as the models see it."""
 
     item: GoldenItem
     split: str
     unit: str
-    view: QueryView
-    candidates: list[Candidate]
+    text: str  # the standalone question the service embedded
+    kind: FactKind
+    candidates: list[Slot]
     rows: list[dict[str, float]]
     labels: list[int]
-    attachments: list[list[str]]  # per candidate, its document version's attachment titles
     topic_ok: list[bool]  # per candidate: shares a topic word with the question (rule 2)
+    vector: np.ndarray | None = None  # the query embedding features were computed with
+    unit_vectors: list[np.ndarray] = field(default_factory=list)  # per candidate, its units' vectors
     unit_rows: list[dict[str, float]] = field(default_factory=list)  # the gold provision's units
-    unit_labels: list[int] = field(default_factory=list)
+    unit_labels: list[int] = field(default_factory=list)  # ... 1 where the unit holds a fact
 
     @property
     def gold_found(self) -> bool:
@@ -105,16 +117,18 @@ def collect(service: Any, items: Sequence[GoldenItem], splits: dict[str, str], w
         if split not in wanted:
             continue
         query = service.query(item.question, item.history or None, item.as_of)
-        chunks, _ = service.decide(query)
+        chunks, vector = service.retrieve_for(query)
         decider = loaded.decider
-        vector = loaded.legs["dense"].vector(query.text) if chunks else None
         candidates, rows, view = decider.candidates(query, chunks, vector)
         gold = set(gold_keys(item.gold_dicts()))
         labels = [1 if article_key(c.doc_id, c.article) in gold else 0 for c in candidates]
         topic = query.topic_tokens(decider.tokenize)
-        topic_ok = [not topic or any(t in decider._tokens_of(c) for t in topic) for c in candidates]
-        attachments = [list(catalogue.attachments.get((c.doc_id, c.best.chunk.version), ())) for c in candidates]
-        example = Example(item, split, unit or "", view, candidates, rows, labels, attachments, topic_ok)
+        topic_ok = [not topic or any(t in decider.tokens_of(c) for t in topic) for c in candidates]
+        example = Example(
+            item, split, unit or "", query.text, query.kind,
+            [Slot(c.doc_id, c.article, c.pinned, c.rank) for c in candidates], rows, labels, topic_ok, vector,
+            [np.asarray([u.vector for u in c.units if u.vector is not None], dtype=np.float32) for c in candidates],
+        )
         if item.facts and any(labels):
             lead = candidates[labels.index(1)]
             example.unit_rows = unit_features(view, lead.units)
@@ -188,12 +202,8 @@ def answer_rows(example: Example, probabilities: np.ndarray) -> tuple[dict[str, 
     order = ranked(example, probabilities)
     for i, c in enumerate(example.candidates):
         c.score = float(probabilities[i])
-    cands = [example.candidates[i] for i in order]
-    rows = [example.rows[i] for i in order]
-    seen: list[str] = []
-    for i in order[:3]:
-        seen.extend(t for t in example.attachments[i] if t not in seen)
-    features = answer_features(example.view, cands, rows, seen)
+    features = answer_features(example.kind, [example.candidates[i] for i in order],  # type: ignore[misc]
+                               [example.rows[i] for i in order])
     return features, example.labels[order[0]] if order else 0, order[0] if order else -1
 
 

@@ -225,7 +225,12 @@ class Ingestor:
         finally:
             cache.close()
         # 1. pending rows (invisible)  2. vectors  3. one transaction flips visibility  4. old vectors go.
-        manifest.begin_version(doc, prepared.version, prepared.content_hash, prepared.chunks, tokens, unit_vectors)
+        unit_tokens = (
+            [store.tokenizer.tokenize_many([u.text for u in split_units(c.text)]) for c in prepared.chunks]
+            if unit_vectors is not None else None
+        )
+        manifest.begin_version(doc, prepared.version, prepared.content_hash, prepared.chunks, tokens, unit_vectors,
+                               unit_tokens)
         store.vectors.add(prepared.chunks, vectors)
         manifest.activate_version(doc.doc_id, prepared.version, prepared.content_hash, file_row)
         store.purge(doc_id=doc.doc_id)

@@ -159,7 +159,7 @@ class RagService:
         catalogue = Catalogue.load(self.store.manifest)
         tokens = [toks for _, _, _, toks in self.store.manifest.live_chunks()]
         dense = None if self.settings.retrieval_dense_backend == "chroma" else self._read_vectors(catalogue)
-        units = UnitVectors.build(catalogue, list(self.store.manifest.live_unit_vectors()), self._dim())
+        units = UnitVectors.build(catalogue, list(self.store.manifest.live_units()), self._dim())
         return self.assemble(
             generation, catalogue, tokens, dense, self.store.lexical(),
             empty_documents=self.store.manifest.empty_documents(), unit_vectors=units,
@@ -315,14 +315,19 @@ class RagService:
             jurisdictions=loaded.jurisdictions.named(rewrite.question),
         )
 
-    def decide(self, query: Query) -> tuple[list[ScoredChunk], Decision]:
-        """Retrieval, then the learned decisions: the candidates ranked, the lead's units, answerability."""
+    def retrieve_for(self, query: Query) -> tuple[list[ScoredChunk], np.ndarray | None]:
+        """The fused chunk pool the reranker reads, and the query vector the dense leg used."""
         loaded = self.load()
         chunks = loaded.hybrid.retrieve(
             query.text, _scoped_filters(query, loaded.jurisdictions), query.as_of, CHUNK_POOL, refs=query.refs
         )
         vector = loaded.legs["dense"].vector(query.text) if chunks else None  # type: ignore[attr-defined]
-        return chunks, loaded.decider.decide(query, chunks, vector)
+        return chunks, vector
+
+    def decide(self, query: Query) -> tuple[list[ScoredChunk], Decision]:
+        """Retrieval, then the learned decisions: the candidates ranked, the lead's units, answerability."""
+        chunks, vector = self.retrieve_for(query)
+        return chunks, self.load().decider.decide(query, chunks, vector)
 
     def stream(
         self,

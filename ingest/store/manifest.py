@@ -7,8 +7,9 @@ Tables
   are keyed by effective date; ``valid_from``/``valid_to`` say when each is in
   force (``valid_to`` is NULL for the current one).
 - ``chunks``: text, metadata and lexical tokens of every chunk of every version.
-- ``units``: the vector of each quotable unit (항/호, (a), sentence) of a chunk, float16: the reranker
-  compares the question with the sentence that answers it. Written and dropped with its chunk.
+- ``units``: the vector (float16) and lexical tokens of each quotable unit (항/호, (a), sentence) of a
+  chunk: the reranker compares the question with the sentence that answers it. Written and dropped with
+  its chunk.
 - ``files``: which file produced which version, with its byte hash, for fast skips.
 - ``failures``: the files the last ingest could not take, with the reason, and the document
   (``doc_id``, ``title``) a file names when it has front matter but no body, so questions about
@@ -40,6 +41,7 @@ UNDATED = "undated"
 # Columns added after the first release, with their types: manifests made before get them on open.
 _ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "failures": (("doc_id", "TEXT"), ("title", "TEXT")),
+    "units": (("tokens_json", "TEXT"),),
 }
 
 # (path, error) as before, or (path, error, doc_id, title) when the failed file names a document.
@@ -81,6 +83,7 @@ CREATE TABLE IF NOT EXISTS units (
     chunk_id TEXT NOT NULL,
     idx INTEGER NOT NULL,
     vector BLOB NOT NULL,
+    tokens_json TEXT,
     PRIMARY KEY (chunk_id, idx)
 );
 CREATE TABLE IF NOT EXISTS files (
@@ -253,15 +256,16 @@ class Manifest:
         for chunk_id, text, metadata_json, tokens_json in rows:
             yield chunk_id, text, json.loads(metadata_json), json.loads(tokens_json)
 
-    def live_unit_vectors(self) -> Iterator[tuple[str, int, np.ndarray]]:
-        """(chunk_id, unit index, float32 vector) of every unit of every live chunk."""
+    def live_units(self) -> Iterator[tuple[str, int, np.ndarray, list[str] | None]]:
+        """(chunk_id, unit index, float32 vector, tokens or None) of every unit of every live chunk."""
         rows = self._db.execute(
-            "SELECT u.chunk_id, u.idx, u.vector FROM units u JOIN chunks c ON u.chunk_id = c.chunk_id "
+            "SELECT u.chunk_id, u.idx, u.vector, u.tokens_json FROM units u JOIN chunks c ON u.chunk_id = c.chunk_id "
             "JOIN versions v ON c.doc_id = v.doc_id AND c.version = v.version AND c.content_hash = v.content_hash "
             "WHERE v.status = 'live'"
         )
-        for chunk_id, idx, blob in rows:
-            yield chunk_id, int(idx), np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        for chunk_id, idx, blob, tokens in rows:
+            vector = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+            yield chunk_id, int(idx), vector, json.loads(tokens) if tokens else None
 
     def counts(self) -> dict[str, int]:
         one = self._db.execute
@@ -310,10 +314,12 @@ class Manifest:
         chunks: list[Chunk],
         tokens: list[list[str]],
         unit_vectors: Sequence[np.ndarray] | None = None,
+        unit_tokens: Sequence[Sequence[Sequence[str]]] | None = None,
     ) -> None:
         """Record a new version as pending, with its chunks (invisible to readers until activated).
 
-        ``unit_vectors[i]`` holds one row per unit of chunk ``i`` (``civicrag.legal.units.split_units``).
+        ``unit_vectors[i]`` holds one row per unit of chunk ``i`` (``civicrag.legal.units.split_units``), and
+        ``unit_tokens[i]`` their lexical tokens.
         """
         meta = {
             "promulgated": doc.promulgated,
@@ -360,12 +366,14 @@ class Manifest:
                 ],
             )
             if unit_vectors is not None:
+                tokens = unit_tokens if unit_tokens is not None else [[None] * len(rows) for rows in unit_vectors]
                 db.executemany(
-                    "INSERT INTO units VALUES (?, ?, ?)",
+                    "INSERT INTO units (chunk_id, idx, vector, tokens_json) VALUES (?, ?, ?, ?)",
                     [
-                        (c.chunk_id, j, np.asarray(v, dtype=np.float16).tobytes())
-                        for c, rows in zip(chunks, unit_vectors, strict=True)
-                        for j, v in enumerate(rows)
+                        (c.chunk_id, j, np.asarray(v, dtype=np.float16).tobytes(),
+                         None if t is None else json.dumps(list(t), ensure_ascii=False))
+                        for c, rows, toks in zip(chunks, unit_vectors, tokens, strict=True)
+                        for j, (v, t) in enumerate(zip(rows, toks, strict=True))
                     ],
                 )
 

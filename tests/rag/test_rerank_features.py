@@ -29,11 +29,15 @@ def _record(i: int, article: str, title: str, text: str, doc: str = "d1", jurisd
     return ChunkRecord(f"{doc}-{i}", text, meta)
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(t for t in WEIGHTS if t in text)
+
+
 def _view(vector: np.ndarray | None = None, **kw: object) -> QueryView:
     return QueryView(
         text="경차 주차요금 감면 얼마?", language="ko", tokens=["경차", "주차요금", "감면"], kind="amount",
         vector=vector, weight=lambda t: WEIGHTS.get(t, 3.0), known=lambda t: t in WEIGHTS,
-        tokens_of=lambda s: frozenset(t for t in WEIGHTS if t in s), **kw,  # type: ignore[arg-type]
+        tokens_of=_words, **kw,  # type: ignore[arg-type]
     )
 
 
@@ -53,18 +57,20 @@ def setting() -> tuple[Catalogue, list[ScoredChunk]]:
 
 def test_candidates_group_chunks_and_carry_units_with_vectors(setting: tuple[Catalogue, list[ScoredChunk]]) -> None:
     catalogue, chunks = setting
-    vectors = UnitVectors.build(catalogue, [("d1-0", 0, np.ones(2)), ("d1-0", 1, np.zeros(2)), ("d1-0", 2, np.ones(2))],
-                                2)
-    candidates = group(chunks, catalogue, vectors, np.full((3, 2), 0.5))
+    stored = [("d1-0", 0, np.ones(2), ["감면"]), ("d1-0", 1, np.zeros(2), ["경차"]), ("d1-0", 2, np.ones(2), None)]
+    units = UnitVectors.build(catalogue, stored, 2)
+    candidates = group(chunks, catalogue, units, np.full((3, 2), 0.5), tokenize=_words)
     assert [c.key for c in candidates] == [("d1", "제6조"), ("d1", "제12조"), ("d2", "제3조")]
     assert [u.unit.label for u in candidates[0].units] == ["①", "1.", "2."]
     assert candidates[0].units[1].vector.tolist() == [0.0, 0.0]
     assert candidates[1].units[0].vector.tolist() == [0.5, 0.5]  # no unit vectors stored: the chunk's own
+    # A lead-in reads with its items, an item with its lead-in; tokens not stored are worked out.
+    assert candidates[0].units[0].tokens == {"감면", "경차"} and candidates[0].units[2].tokens == {"감면"}
 
 
 def test_candidate_features_have_knowable_values(setting: tuple[Catalogue, list[ScoredChunk]]) -> None:
     catalogue, chunks = setting
-    candidates = group(chunks, catalogue, None, np.eye(3)[:, :2].astype(np.float32))
+    candidates = group(chunks, catalogue, None, np.eye(3)[:, :2].astype(np.float32), tokenize=_words)
     rows = candidate_features(_view(np.array([1.0, 0.0])), candidates, lambda row: 1.0 - row * 0.5,
                               catalogue.row_of.get, lambda a: f"ko:{a}")
     first, second, third = rows
@@ -84,7 +90,7 @@ def test_candidate_features_have_knowable_values(setting: tuple[Catalogue, list[
 
 def test_named_document_and_jurisdiction_features(setting: tuple[Catalogue, list[ScoredChunk]]) -> None:
     catalogue, chunks = setting
-    candidates = group(chunks, catalogue, None)
+    candidates = group(chunks, catalogue, None, tokenize=_words)
     view = _view(None, named_docs={"d2": 0.8}, jurisdictions=("city of x (us)",))
     rows = candidate_features(view, candidates, lambda row: 0.0, catalogue.row_of.get, lambda a: a)
     assert [r["named_doc"] for r in rows] == [0.0, 0.0, 0.8]
@@ -97,7 +103,8 @@ def test_unit_features_point_at_the_unit_that_states_the_amount() -> None:
     text = "제6조(감면)\n① 다음 각 호의 자동차는 주차요금의 100분의 50을 감면한다.\n1. 경차\n② 감면은 신청해야 한다."
     units = split_units(text)
     record = _record(0, "제6조", "감면", text)
-    cunits = [CandidateUnit(ScoredChunk(record, 1.0), u, unit_context(units, u), None) for u in units]
+    cunits = [CandidateUnit(ScoredChunk(record, 1.0), u, unit_context(units, u), None, _words(unit_context(units, u)))
+              for u in units]
     rows = unit_features(_view(), cunits)
     assert set(rows[0]) == set(UNIT_FEATURES)
     assert [r["number_kind"] for r in rows] == [1.0, 1.0, 0.0]  # the 호 reads with its lead-in's figure

@@ -35,7 +35,7 @@ _LANGUAGE_SAMPLE = 200_000
 # The defaults of the ``limit_chars`` and ``limit_part_mb`` settings (see civicrag/settings.py for why these
 # numbers), for callers that build LoadLimits by hand.
 DEFAULT_MAX_CHARS = 8_000_000
-DEFAULT_MAX_PART_BYTES = 64 * MB
+DEFAULT_MAX_PART_BYTES = 32 * MB
 # All the parts one file unpacks together may take this many times the per-part cap: a zip of a thousand
 # parts each under the cap is a bomb too.
 PARTS_TOTAL_FACTOR = 4

@@ -185,8 +185,11 @@ def read_limited(path: Path, limits: LoadLimits) -> bytes:
     _check_size(st.st_size, limits)
     try:
         with path.open("rb") as fh:
-            # Read one byte past the limit: a file that grew after stat() is still caught.
-            data = fh.read(limits.max_file_bytes + 1)
+            # One byte past the size stat() gave (read() allocates what it is asked for, so not the limit):
+            # a file that grew since is read on, one byte past the limit, and still caught.
+            data = fh.read(st.st_size + 1)
+            if len(data) > st.st_size:
+                data += fh.read(limits.max_file_bytes + 1 - len(data))
     except OSError as exc:
         raise IngestError(f"cannot read file: {exc.strerror or exc}", transient=True) from None
     _check_size(len(data), limits)

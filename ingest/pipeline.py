@@ -13,7 +13,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,7 @@ class _Claim:
     title: str
     prepared: _Prepared | None = None
     indexed: bool = False  # the manifest already has this file giving this live version
+    outside: bool = False  # not among the files of this run (an earlier run took it or found it in conflict)
 
     @property
     def version_key(self) -> tuple[str, str]:
@@ -151,6 +152,8 @@ class Ingestor:
 
         accepted, conflicted = self._settle_conflicts(claims, {_resolved(f) for f, _ in candidates})
         failures += conflicted
+        # A file outside the run that agrees now: its conflict (if it was in one) is over.
+        scanned += [c.key for group in accepted for c in group if c.outside]
         report.conflicts = len({(f.doc_id, f.version) for f in conflicted})
         if not dry_run:
             for doc_id, version in sorted({(f.doc_id or "", f.version or "") for f in conflicted}):
@@ -167,11 +170,12 @@ class Ingestor:
             except _Failed as failed:
                 failures.append(failed.row)
                 continue
+            n_files = sum(1 for c in group if not c.outside)
             if kind == "unchanged":
-                report.unchanged += len(group)
+                report.unchanged += n_files
                 continue
             setattr(report, kind, getattr(report, kind) + 1)
-            report.unchanged += len(group) - 1  # the other files of the same text
+            report.unchanged += n_files - 1  # the other files of the same text
             report.chunks += n_chunks
             report.embedded += n_embedded
         if progress:
@@ -248,49 +252,52 @@ class Ingestor:
         accepted: list[list[_Claim]] = []
         failed: list[FailureRow] = []
         for (doc_id, version), group in by_version.items():
-            others = self._claims_outside(doc_id, version, in_run)
-            texts = {c.content_hash for c in group} | {o.content_hash for o in others}
-            if len(texts) == 1:
-                # One text: its files in order of the run (a file read this run first, to spare reading).
-                by_text = sorted(group, key=lambda c: c.prepared is None)
-                accepted.append(by_text)
+            everyone = group + self._claims_outside(doc_id, version, in_run)
+            if len({c.content_hash for c in everyone}) == 1:
+                # One text: a file read in this run first (no second reading), files outside the run last.
+                accepted.append(sorted(everyone, key=lambda c: (c.outside, c.prepared is None)))
                 continue
-            paths = [c.display for c in group] + [o.path for o in others]
-            for claim in group:
+            paths = [c.display for c in everyone]
+            for claim in everyone:
                 failed.append(
                     FailureRow(
-                        claim.display, _conflict_message(claim.doc_id, claim.version, claim.display, paths),
-                        claim.doc_id, claim.title, claim.key, self._failure_hash(claim.file_hash), CONFLICT,
-                        claim.version, claim.content_hash,
+                        claim.display, _conflict_message(doc_id, version, claim.display, paths), doc_id,
+                        claim.title, claim.key, self._failure_hash(claim.file_hash), CONFLICT, version,
+                        claim.content_hash,
                     )
                 )
-            for other in others:
-                failed.append(replace(other, error=_conflict_message(doc_id, version, other.path, paths)))
         # Keep the run's order (the order files were found) for writing.
         order = {c.key: i for i, c in enumerate(claims)}
-        accepted.sort(key=lambda g: min(order[c.key] for c in g))
+        accepted.sort(key=lambda g: min(order.get(c.key, len(order)) for c in g))
         return accepted, failed
 
-    def _claims_outside(self, doc_id: str, version: str, in_run: set[str]) -> list[FailureRow]:
+    def _claims_outside(self, doc_id: str, version: str, in_run: set[str]) -> list[_Claim]:
         """Files outside this run that still exist, unchanged, and give ``doc_id`` at ``version``: taken by
-        an earlier ingest, or found in conflict by one; as the conflict rows they become if texts differ."""
+        an earlier ingest, or found in conflict by one."""
         manifest = self.store.manifest
-        out: dict[str, FailureRow] = {}
         live = manifest.live_version(doc_id, version)
-        recorded = [(row.path, row.file_hash, False, row.content_hash, live.title if live else doc_id)
-                    for row in manifest.files_of(doc_id, version)]
-        recorded += [(row.file_key or row.path, row.file_hash, True, row.content_hash, row.title or doc_id)
-                     for row in manifest.conflicts(doc_id, version)]
-        for path, file_hash, is_failure, content_hash, title in recorded:
-            if path in in_run or path in out or not file_hash or not content_hash:
+        recorded = [
+            (row.path, row.file_hash, False, row.content_hash, live.title if live else doc_id)
+            for row in manifest.files_of(doc_id, version)
+        ]
+        recorded += [
+            (row.file_key or row.path, row.file_hash, True, row.content_hash, row.title or doc_id)
+            for row in manifest.conflicts(doc_id, version)
+        ]
+        out: dict[str, _Claim] = {}
+        for path, recorded_hash, in_conflict, content_hash, title in recorded:
+            if path in in_run or path in out or not recorded_hash or not content_hash:
                 continue
+            file = Path(path)
             try:
-                current = self._file_hash(Path(path))
+                current = self._file_hash(file)
             except IngestError:
                 continue  # gone or unreadable: it claims nothing now
-            failure_hash = self._failure_hash(current) if current else ""
-            if current and (failure_hash if is_failure else current) == file_hash:
-                out[path] = FailureRow(path, "", doc_id, title, path, failure_hash, CONFLICT, version, content_hash)
+            if current and (self._failure_hash(current) if in_conflict else current) == recorded_hash:
+                out[path] = _Claim(
+                    file, file.parent, path, path, current, doc_id, version, content_hash, title,
+                    indexed=not in_conflict, outside=True,
+                )
         return [out[k] for k in sorted(out)]
 
     # -- writing --------------------------------------------------------------

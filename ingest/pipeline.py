@@ -1,9 +1,15 @@
 """Incremental ingestion: files → documents → provisions → chunks → vectors + manifest.
 
-For every file: skip it when its bytes are unchanged; otherwise load, parse and
-chunk it, embed what the cache does not already hold, write the vectors, then
-flip the manifest to the new version in one transaction. A bad file is reported
-with its reason and the batch goes on; a crash at any point leaves each
+1. Read: every file says which document version it gives (id, effective date, text hash): from the
+   manifest when its bytes are unchanged since it was taken, or since it failed (a failed file is
+   reported again without being read), else by loading, parsing and chunking it within the limits.
+2. Settle: files that give one document version different texts are a conflict; all of them are
+   reported and none is taken, counting the files earlier runs took, so the outcome does not depend
+   on order or history.
+3. Write, one version at a time: embed what the cache does not already hold, write the vectors, then
+   flip the manifest to the new version in one transaction.
+
+A bad file is reported with its reason and the batch goes on; a crash at any point leaves each
 document wholly old or wholly new (see ``ingest.store.manifest``).
 """
 

@@ -88,7 +88,8 @@ def ingest(
             f"({report.embedded} newly embedded) in {report.seconds:.1f} s"
         )
         for failure in report.failed:
-            print(f"FAILED {failure['path']}: {failure['error']}")
+            again = " (unchanged since it failed: not read again)" if failure.get("unchanged") else ""
+            print(f"FAILED {failure['path']}: {failure['error']}{again}")
     raise typer.Exit(report.exit_code)
 
 

@@ -4,7 +4,7 @@ pages), HTML, HWPX, HWP 5 and DOCX.
 Public surface::
 
     SUPPORTED_SUFFIXES                      # suffixes load_file can read
-    LoadLimits(max_file_bytes, max_pdf_pages)
+    LoadLimits(max_file_bytes, max_pdf_pages, max_chars, max_part_bytes)
     OcrOptions(enabled, languages, dpi, max_pages)   # OcrOptions.from_settings(settings)
     load_file(path, root, limits, ocr=None) -> Document   # raises IngestError(one-line reason)
     iter_candidate_files(paths) -> (file, root) ...  # what to try loading, unsupported files included
@@ -73,16 +73,19 @@ def load_file(path: Path, root: Path | None, limits: LoadLimits, ocr: OcrOptions
     if fmt == "pdf":
         extracted = extract_pdf(data, sidecar, limits, ocr=ocr)
     elif fmt == "hwpx":
-        extracted = extract_hwpx(data, sidecar)
+        extracted = extract_hwpx(data, sidecar, limits)
     elif fmt == "hwp":
-        extracted = extract_hwp(data, sidecar)
+        extracted = extract_hwp(data, sidecar, limits)
     elif fmt == "docx":
-        extracted = extract_docx(data, sidecar)
+        extracted = extract_docx(data, sidecar, limits)
     elif fmt == "html":
         extracted = extract_html(data, sidecar)
     else:
         extracted = extract_markdown(data, fmt, sidecar)
-    return build_document(extracted, path, root)
+    doc = build_document(extracted, path, root)
+    # Named in the error: the document is known to exist, it is only too big to index.
+    limits.check_chars(len(doc.text), doc_id=doc.doc_id, title=doc.title)
+    return doc
 
 
 def _read_sidecar(path: Path) -> dict[str, object]:
@@ -96,7 +99,8 @@ def _read_sidecar(path: Path) -> dict[str, object]:
             source = sidecar.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8"
-            raise IngestError(f"cannot read sidecar {sidecar.name}: {reason}") from None
+            transient = isinstance(exc, OSError)
+            raise IngestError(f"cannot read sidecar {sidecar.name}: {reason}", transient=transient) from None
         return parse_yaml_mapping(source, what=f"YAML in sidecar {sidecar.name}")
     return {}
 

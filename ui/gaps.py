@@ -113,7 +113,9 @@ def _refusal_patterns() -> list[tuple[str, re.Pattern[str]]]:
 
 _PATTERNS = _refusal_patterns()
 # If rag's wording changes beyond the templates: an attachment label and the 「title」 or "title" near it.
-_ATTACHMENT = re.compile(r"(\[(?:별표|별지|Table|Schedule|Appendix|Attachment)[^\]\n]{0,40}\][^\n「」\"',，]{0,80})")
+_ATTACHMENT = re.compile(
+    r"(\[(?:별표|별지|Table|Schedule|Appendix|Attachment)[^\]\n]{0,40}\][^\n「」\"'(),，.;:]{0,80})"
+)
 _QUOTED_TITLE = re.compile(r"「([^」\n]{2,200})」|\"([^\"\n]{2,200})\"")
 
 
@@ -239,11 +241,15 @@ class GapLog:
         if not result.get("refused"):
             return None
         record = gap_record(result, user=self._user(user), source=source, event=event)
+        self.add(record)
+        return record.event
+
+    def add(self, record: GapRecord) -> None:
+        """Enqueue a ready record (a second one with the same event is ignored)."""
         self._put(lambda db: db.execute(
             f"INSERT OR IGNORE INTO gaps ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
             record.values(),
         ))
-        return record.event
 
     def disliked(self, result: Mapping[str, Any], user: str, source: Source, event: str) -> None:
         """A 👎: the answer's row (its refusal's, if it was refused and logged) is marked, or added."""

@@ -146,31 +146,33 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 with gr.Row():
                     export_btn = gr.Button("Export CSV / CSV 내보내기", elem_id="cr-export")
                     export_file = gr.File(label="CSV", interactive=False, elem_id="cr-export-file")
-                gr.Markdown("### Content gaps / 답하지 못한 질문", elem_id="cr-gaps-title")
-                gr.Markdown(
-                    "Refused questions and 👎, grouped by the provision they came closest to: what to ingest "
-                    "next. User names only when asked for. / 답하지 못했거나 👎를 받은 질문을 가장 가까운 조문별로 "
-                    "묶었습니다. 사용자 이름은 요청할 때만 보입니다."
-                )
-                with gr.Row():
-                    gaps_since = gr.Textbox(label="Since / 시작일 (YYYY-MM-DD)", max_length=10, elem_id="cr-gaps-since")
-                    gaps_users = gr.Checkbox(False, label="Include user names / 사용자 이름 포함",
-                                             elem_id="cr-gaps-users")
-                    gaps_btn = gr.Button("Show / 보기", elem_id="cr-gaps-show")
-                    gaps_export_btn = gr.Button("Export CSV / CSV 내보내기", elem_id="cr-gaps-export")
-                gaps_summary = gr.Markdown("", elem_id="cr-gaps-summary")
-                gaps_missing = gr.Dataframe(headers=GAP_MISSING_COLUMNS,
-                                            label="Most often missing / 자주 없는 첨부·문서", interactive=False,
-                                            elem_id="cr-gaps-missing", wrap=True)
-                gaps_docs = gr.Dataframe(headers=GAP_DOC_COLUMNS, label="By document / 문서별", interactive=False,
-                                         elem_id="cr-gaps-docs", wrap=True)
-                gaps_topics = gr.Dataframe(headers=GAP_TOPIC_COLUMNS, label="By topic / 주제(조문)별",
-                                           interactive=False, elem_id="cr-gaps-topics", wrap=True)
-                gaps_weeks = gr.Dataframe(headers=GAP_WEEK_COLUMNS, label="Per week / 주별", interactive=False,
-                                          elem_id="cr-gaps-weeks", wrap=True)
-                gaps_entries = gr.Dataframe(headers=GAP_ENTRY_COLUMNS, label="Questions / 질문 (newest first)",
-                                            interactive=False, elem_id="cr-gaps-entries", wrap=True)
-                gaps_file = gr.File(label="Gaps CSV", interactive=False, elem_id="cr-gaps-file")
+                with gr.Column(elem_id="cr-gaps"):
+                    gr.Markdown("### Content gaps / 답하지 못한 질문", elem_id="cr-gaps-title")
+                    gr.Markdown(
+                        "Refused and disliked questions, grouped by the provision they came closest to: what to "
+                        "ingest next. User names only when asked for. / 답하지 못했거나 '싫어요'를 받은 질문을 가장 "
+                        "가까운 조문별로 묶었습니다. 사용자 이름은 요청할 때만 보입니다."
+                    )
+                    with gr.Row():
+                        gaps_since = gr.Textbox(label="Since / 시작일 (YYYY-MM-DD)", max_length=10,
+                                                elem_id="cr-gaps-since")
+                        gaps_users = gr.Checkbox(False, label="Include user names / 사용자 이름 포함",
+                                                 elem_id="cr-gaps-users")
+                        gaps_btn = gr.Button("Show / 보기", elem_id="cr-gaps-show")
+                        gaps_export_btn = gr.Button("Export CSV / CSV 내보내기", elem_id="cr-gaps-export")
+                    gaps_summary = gr.Markdown("", elem_id="cr-gaps-summary")
+                    gaps_missing = gr.Dataframe(headers=GAP_MISSING_COLUMNS,
+                                                label="Most often missing / 자주 없는 첨부·문서", interactive=False,
+                                                elem_id="cr-gaps-missing", wrap=True)
+                    gaps_docs = gr.Dataframe(headers=GAP_DOC_COLUMNS, label="By document / 문서별", interactive=False,
+                                             elem_id="cr-gaps-docs", wrap=True)
+                    gaps_topics = gr.Dataframe(headers=GAP_TOPIC_COLUMNS, label="By topic / 주제(조문)별",
+                                               interactive=False, elem_id="cr-gaps-topics", wrap=True)
+                    gaps_weeks = gr.Dataframe(headers=GAP_WEEK_COLUMNS, label="Per week / 주별", interactive=False,
+                                              elem_id="cr-gaps-weeks", wrap=True)
+                    gaps_entries = gr.Dataframe(headers=GAP_ENTRY_COLUMNS, label="Questions / 질문 (newest first)",
+                                                interactive=False, elem_id="cr-gaps-entries", wrap=True)
+                    gaps_file = gr.File(label="Gaps CSV", interactive=False, elem_id="cr-gaps-file")
                 gr.Markdown("### Login sessions / 로그인 세션")
                 sessions_table = gr.Dataframe(headers=SESSION_COLUMNS, interactive=False, elem_id="cr-sessions",
                                               wrap=True)
@@ -480,7 +482,7 @@ def _gap_tables(report: GapReport) -> tuple[Any, ...]:
     since = f" since {report.since} / {report.since}부터" if report.since else ""
     summary = (
         f"**{report.questions}** questions{since}: **{report.refused}** refused / 답하지 못함, "
-        f"**{report.disliked}** 👎"
+        f"**{report.disliked}** disliked / 싫어요"
     )
     if report.missing:
         top = report.missing[0]

@@ -211,7 +211,7 @@ def gap_record(
 class GapLog:
     """The gap table and its writer thread. ``refused``/``disliked``/``undisliked`` only enqueue."""
 
-    def __init__(self, path: Path, *, keep_users: bool = True):
+    def __init__(self, path: Path, *, keep_users: bool = True, background: bool = True):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.keep_users = keep_users
@@ -221,10 +221,16 @@ class GapLog:
             db.executescript(_SCHEMA)
         finally:
             db.close()
+        self.dropped = 0
         self._queue: queue.Queue[Callable[[sqlite3.Connection], None] | None] = queue.Queue(QUEUE_MAX)
         self._writer = threading.Thread(target=self._write_loop, daemon=True, name="gap-log")
-        self._writer.start()
-        self.dropped = 0
+        self._background = background
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        if background:
+            self._writer.start()
+        else:
+            self._db = self._connect()
 
     @classmethod
     def for_settings(cls, settings: Settings) -> GapLog:
@@ -271,6 +277,14 @@ class GapLog:
         return user if self.keep_users else ""
 
     def _put(self, op: Callable[[sqlite3.Connection], None]) -> None:
+        if not self._background:
+            assert self._db is not None
+            try:
+                with self._lock:
+                    op(self._db)
+            except Exception:
+                log.exception("gap log: a record could not be written")
+            return
         try:
             self._queue.put_nowait(op)
         except queue.Full:
@@ -298,6 +312,10 @@ class GapLog:
         self._queue.join()
 
     def close(self) -> None:
+        if self._db is not None:
+            with self._lock:
+                self._db.close()
+                self._db = None
         if self._writer.is_alive():
             self._queue.put(None)
             self._writer.join(timeout=30)

@@ -318,6 +318,16 @@ def test_user_names_can_be_kept_out_of_the_log_entirely(tmp_path: Path) -> None:
         log.close()
 
 
+def test_the_inline_writer_writes_at_once(tmp_path: Path) -> None:
+    """``background=False`` (benchmarks/gap_log.py compares it) inserts in the calling thread."""
+    log = GapLog(tmp_path / "gaps.sqlite3", background=False)
+    try:
+        event = log.refused(_result("요금은?", "ko", [FEE]), "kim", "cli")
+        assert [(r["event"], r["user"], r["doc_id"]) for r in log.rows()] == [(event, "kim", "R1")]
+    finally:
+        log.close()
+
+
 def test_an_empty_report_reads_without_creating_the_log(tmp_path: Path) -> None:
     out = CliRunner().invoke(cli, ["report", "gaps", "--csv", "--data-dir", str(tmp_path)], env={"CIVICRAG_CONFIG": ""})
     assert out.exit_code == 0 and out.stdout.strip() == ",".join(CSV_COLUMNS)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sqlite3
 import sys
@@ -137,6 +138,7 @@ def main() -> None:
         "what": "content-gap log cost per answer (every refused answer logged)",
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
         "questions": len(QUESTIONS), "rounds": args.rounds,
+        "load_average_1min_at_start": round(os.getloadavg()[0], 2),  # other jobs on the 2 cores
     }
     try:
         results = [service.ask(q).to_dict() for q in QUESTIONS]  # also warms first-call costs

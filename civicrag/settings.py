@@ -222,6 +222,16 @@ class Settings(BaseSettings):
         default_factory=list, description="Folders a re-ingest from the admin console scans, besides uploads."
     )
 
+    # -- content-gap log (ui.gaps; `civicrag report gaps`, the admin console) ---------------
+    gap_log: bool = Field(
+        True, description="Log every refused question and every 👎 to DATA_DIR/gaps.sqlite3 (web server; "
+        "`civicrag ask` only with --log), so maintainers see what to ingest next.",
+    )
+    gap_log_users: bool = Field(
+        True, description="Record who asked each logged question. Reports and exports leave user names out "
+        "unless an admin asks for them (--with-users, the console's checkbox); off = never stored.",
+    )
+
     @field_validator("allowed_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:

@@ -88,7 +88,7 @@ def evaluate(vectors: np.ndarray, data: Sequence[Pair]) -> dict[str, float]:
 
 
 def train_encoder(train: Sequence[Pair], dev: Sequence[Pair], base: Path, epochs: int, rank: int, lr: float,
-                  batch: int = 16, log: Any = print, method: str = "bitfit"
+                  batch: int = 16, log: Any = print, method: str = "bitfit", in_batch_negatives: bool = True
                   ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     import torch
 
@@ -126,7 +126,7 @@ def train_encoder(train: Sequence[Pair], dev: Sequence[Pair], base: Path, epochs
             owners = np.concatenate([[j] * len(p.positives) for j, p in enumerate(chunk)])
             for j, p in enumerate(chunk):
                 pos = torch.from_numpy(p.positives)
-                others = in_batch[torch.from_numpy(owners != j)]
+                others = in_batch[torch.from_numpy(owners != j)] if in_batch_negatives else in_batch[:0]
                 neg = torch.cat([torch.from_numpy(p.negatives), others]) if len(p.negatives) else others
                 s_pos = pos @ q[j] / TEMPERATURE
                 s_all = torch.cat([s_pos, neg @ q[j] / TEMPERATURE])

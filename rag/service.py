@@ -43,6 +43,8 @@ from rag.retrieval import (
     QueryTokenizer,
 )
 from rag.scope import Jurisdictions
+from rag.structured import StructuredAnswerer
+from rag.structured import build as build_structured
 from rag.types import Answer, Answerability, Message, Result, Retrieved, ScoredChunk, StreamEvent
 
 #: Share of the question's (IDF-weighted) words an attachment title must hold to be named in a refusal.
@@ -62,6 +64,7 @@ class _Loaded:
     followups: FollowupRewriter
     decider: Decider
     jurisdictions: Jurisdictions
+    structured: list[StructuredAnswerer]
     # Registered documents without readable text (manifest failures with a title).
     empty_docs: EmptyDocuments = field(default_factory=EmptyDocuments)
 
@@ -225,8 +228,9 @@ class RagService:
             default_jurisdiction=s.scope_jurisdiction, limit=s.rerank_candidates,
         )
         jurisdictions = Jurisdictions.build(str(r.metadata.get("jurisdiction", "")) for r in catalogue.records)
+        structured = build_structured(catalogue, self.store, tokenizer)
         return _Loaded(generation, catalogue, hybrid, legs, doc_names, scorer, followups, decider, jurisdictions,
-                       empty_docs)
+                       structured, empty_docs)
 
     def _read_vectors(self, catalogue: Catalogue) -> np.ndarray:
         """The ingest-time vectors of every live chunk, in catalogue order (one read from Chroma)."""
@@ -353,6 +357,18 @@ class RagService:
                 answerability=Answerability(False, 0.0, "nothing in the question to search with"),
             ))
             return
+        for structured in loaded.structured:  # "what changed?", "which statute?": answered from structure
+            answer = structured(query)
+            if answer is not None:
+                yield StreamEvent("delta", text=answer.text)
+                yield StreamEvent("done", result=Result(
+                    id=id, question=question, answer=answer.text, refused=answer.refused, language=query.language,
+                    citations=answer.citations, retrieved=[],
+                    timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)},
+                    rewritten_question=query.text if query.followup else None, as_of=query.as_of,
+                    filters=query.filters, related=answer.related, mode="structured",
+                ))
+                return
         _chunks, decision = self.decide(query)
         retrieved = _retrieved(decision)
         t_retrieve = time.perf_counter()

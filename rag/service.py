@@ -346,7 +346,7 @@ class RagService:
         started = time.perf_counter()
         loaded = self.load()
         query = self.query(question, history, as_of, filters)
-        if not _askable(query, loaded.scorer):
+        if len(loaded.catalogue) and not _askable(query, loaded.scorer):
             # Whitespace, emoji, keyboard mash: nothing to search with, so no provision may be "found".
             text = phrase("rephrase", query.language)
             yield StreamEvent("delta", text=text)

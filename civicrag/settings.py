@@ -103,6 +103,17 @@ class Settings(BaseSettings):
     chroma_ssl: bool = False
     chroma_collection: str = Field("civicrag", description="Collection name prefix; the embedder is appended.")
 
+    # -- several processes on one index (ingest.store.lease) ---------------------
+    ingest_lease_ttl_s: float = Field(
+        60.0, gt=0, description="An ingest whose heartbeat is older than this is taken for dead (a process on "
+        "this host that is gone is taken over at once).",
+    )
+    ingest_lease_heartbeat_s: float = Field(5.0, gt=0, description="How often a lease holder renews its lease.")
+    ingest_wait_s: float = Field(
+        0.0, ge=0, description="How long `civicrag ingest` waits for another ingest to finish before it exits 2 "
+        "(`--wait SECONDS` overrides).",
+    )
+
     # -- ingestion limits ----------------------------------------------------
     limit_file_mb: float = Field(50.0, gt=0, description="Larger files are refused.")
     limit_pdf_pages: int = Field(2000, ge=1)

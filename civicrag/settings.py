@@ -194,6 +194,11 @@ class Settings(BaseSettings):
     server_max_body_kb: int = Field(64, ge=1, description="Largest JSON request body the API accepts.")
     server_question_max_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     upload_max_mb: float = Field(20.0, gt=0, description="Largest document an admin may upload.")
+    server_worker_healthcheck_s: int = Field(
+        60, ge=1, description="With --workers N: seconds a worker may take to answer uvicorn's health check before "
+        "it is killed and restarted. Loading the indexes holds the GIL for seconds on a busy machine; uvicorn's 5 s "
+        "default killed workers in the middle of questions.",
+    )
     ingest_sources: list[Path] = Field(
         default_factory=list, description="Folders a re-ingest from the admin console scans, besides uploads."
     )

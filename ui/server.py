@@ -203,10 +203,14 @@ AdminDep = Annotated[User, Depends(require_admin)]
 
 # -- the app ----------------------------------------------------------------------------
 def create_app(
-    settings: Settings, service: Any | None = None, with_ui: bool = True, local_token: str | None = None
+    settings: Settings,
+    service: Any | None = None,
+    with_ui: bool = True,
+    local_token: str | None = None,
+    preload: bool = False,
 ) -> FastAPI:
     """The app; ``local_token`` (set by ``serve`` on embedded Chroma) lets ``civicrag ingest`` on this host
-    hand its paths to this server (``ui.handoff``)."""
+    hand its paths to this server (``ui.handoff``); ``preload`` loads the indexes before the first request."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     ctx = AppContext.create(settings, service)
     app = FastAPI(
@@ -219,7 +223,7 @@ def create_app(
         ),
         docs_url=None,
         redoc_url=None,
-        lifespan=_lifespan(ctx),
+        lifespan=_lifespan(ctx, preload),
     )
     app.state.ctx = ctx
 
@@ -410,9 +414,13 @@ def _mount_local_ingest(app: FastAPI, ctx: AppContext, token: str) -> None:
         return job.snapshot()
 
 
-def _lifespan(ctx: AppContext) -> Any:
+def _lifespan(ctx: AppContext, preload: bool = False) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if preload:
+            import anyio
+
+            await anyio.to_thread.run_sync(ctx.service.load)
         yield
         ctx.close()  # let a running ingest finish its transaction, close SQLite and Chroma
 
@@ -481,7 +489,8 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers
         if settings.session_secret is None:  # every worker must accept the login cookies of the others
             settings = settings.model_copy(update={"session_secret": SecretStr(secrets.token_urlsafe(32))})
         os.environ[WORKER_SETTINGS_ENV] = settings_json(settings)
-        uvicorn.run("ui.server:worker_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+        uvicorn.run("ui.server:worker_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                    timeout_worker_healthcheck=settings.server_worker_healthcheck_s)
         return
     if settings.chroma_host:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
@@ -530,7 +539,7 @@ def worker_app() -> FastAPI:
     """The app of one of several uvicorn workers (``serve(workers=N)``): the API without the Gradio chat,
     whose per-chat state lives in one process (gradio-app/gradio#10487)."""
     settings = Settings(**json.loads(os.environ[WORKER_SETTINGS_ENV]))
-    return create_app(settings, with_ui=False)
+    return create_app(settings, with_ui=False, preload=True)
 
 
 __all__ = ["AppContext", "create_app", "serve", "worker_app"]

@@ -536,9 +536,19 @@ def settings_json(settings: Settings) -> str:
 
 
 def worker_app() -> FastAPI:
-    """The app of one of several uvicorn workers (``serve(workers=N)``): the API without the Gradio chat,
-    whose per-chat state lives in one process (gradio-app/gradio#10487)."""
-    settings = Settings(**json.loads(os.environ[WORKER_SETTINGS_ENV]))
+    """The app of one of several uvicorn workers: the API without the Gradio chat, whose per-chat state
+    lives in one process (gradio-app/gradio#10487).
+
+    ``serve(workers=N)`` passes its settings down; run directly (``uvicorn --factory ui.server:worker_app``,
+    or gunicorn's uvicorn worker) it reads them as ``civicrag`` does: ``CIVICRAG_CONFIG`` / ``./civicrag.toml``
+    and ``CIVICRAG_*``, which must then name a Chroma server and a ``session_secret``.
+    """
+    from civicrag.settings import load_settings
+
+    payload = os.environ.get(WORKER_SETTINGS_ENV)
+    settings = Settings(**json.loads(payload)) if payload else load_settings()
+    if not settings.chroma_host:
+        raise ConfigError("several workers need a Chroma server: set [chroma] host and port (`chroma run`)")
     return create_app(settings, with_ui=False, preload=True)
 
 

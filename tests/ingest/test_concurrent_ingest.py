@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import shutil
 import subprocess
 import sys
 import time
@@ -25,18 +26,30 @@ PAUSED = [sys.executable, "-m", "tests.ingest.paused_ingest"]
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of two documents, ingested once by the CLI; each test works on a copy."""
+    root = tmp_path_factory.mktemp("concurrent-template")
+    (root / "docs").mkdir()
+    (root / "docs" / "parking.md").write_text(PARKING, encoding="utf-8")
+    (root / "docs" / "waste.md").write_text(WASTE, encoding="utf-8")
+    env = {**os.environ, "CIVICRAG_DATA_DIR": str(root / "data")}
+    first = subprocess.run([*CLI, "ingest", str(root / "docs"), "--json"], env=env, capture_output=True, text=True,
+                           cwd=REPO)
+    assert first.returncode == 0, first.stderr
+    return root
+
+
 @pytest.fixture
-def setup(tmp_path: Path) -> tuple[Path, Path, Path, dict[str, str]]:
-    """An index of three documents (ingested by the CLI), parking.md then changed, and a fourth one aside."""
+def setup(tmp_path: Path, template: Path) -> tuple[Path, Path, Path, dict[str, str]]:
+    """The template index, parking.md then changed, and a third document in a folder aside."""
+    shutil.copytree(template / "docs", tmp_path / "docs")
+    shutil.copytree(template / "data", tmp_path / "data")
     docs, extra, signals = tmp_path / "docs", tmp_path / "extra", tmp_path / "signals"
-    for folder in (docs, extra, signals):
-        folder.mkdir()
-    (docs / "parking.md").write_text(PARKING, encoding="utf-8")
-    (docs / "waste.md").write_text(WASTE, encoding="utf-8")
+    extra.mkdir()
+    signals.mkdir()
     (extra / "notes.txt").write_text(NOTES, encoding="utf-8")
     env = {**os.environ, "CIVICRAG_DATA_DIR": str(tmp_path / "data")}
-    first = subprocess.run([*CLI, "ingest", str(docs), "--json"], env=env, capture_output=True, text=True, cwd=REPO)
-    assert first.returncode == 0, first.stderr
     (docs / "parking.md").write_text(PARKING.replace("600원", "700원"), encoding="utf-8")
     return docs, extra, signals, env
 

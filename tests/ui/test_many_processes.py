@@ -88,7 +88,7 @@ def serve(tmp_path: Path) -> Iterator[object]:
 def fee_quoted(response: httpx.Response) -> str:
     assert response.status_code == 200, response.text
     answer = response.json()["answer"]
-    return "700원" if "700원" in answer else "600원" if "600원" in answer else answer
+    return next((fee for fee in ("600원", "700원", "800원") if f"최초 30분 {fee}" in answer), answer)
 
 
 def test_cli_ingest_beside_a_running_server_shows_without_restart(tmp_path: Path, docs: Path, serve) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +126,9 @@ def test_two_workers_over_a_chroma_server_follow_a_cli_ingest(
     host, port = chroma_server
     env = {**os.environ, "CIVICRAG_DATA_DIR": str(tmp_path / "data"), "GRADIO_ANALYTICS_ENABLED": "False",
            "CIVICRAG_CHROMA_HOST": host, "CIVICRAG_CHROMA_PORT": str(port),
-           "CIVICRAG_CHROMA_COLLECTION": "two-workers"}
+           "CIVICRAG_CHROMA_COLLECTION": "two-workers",
+           # The admin console's re-ingest, in whichever worker takes the request, over the same folder.
+           "CIVICRAG_OPEN_DEMO_ROLE": "admin", "CIVICRAG_INGEST_SOURCES": json.dumps([str(docs)])}
     ingest(env, docs)
     server = serve(env, "--workers", "2")
 
@@ -154,3 +156,9 @@ def test_two_workers_over_a_chroma_server_follow_a_cli_ingest(
     assert json.loads(out)["updated"] == 1
     assert set(during) <= {200}
     assert len(by_worker("700원")) == 2
+
+    (docs / "parking.md").write_text(PARKING.replace("600원", "800원"), encoding="utf-8")
+    console = httpx.post(server.url + "/api/ingest", json={"wait": True}, timeout=600, trust_env=False)
+    assert console.status_code == 200, console.text
+    assert console.json()["report"]["updated"] == 1
+    assert len(by_worker("800원")) == 2  # the other worker reloaded too

@@ -76,8 +76,8 @@ def reader(data_dir: Path, mode: str, stop: Path, out: Path) -> None:
     seen, reads = -1, []
     while not stop.exists():
         generation = manifest.generation
-        if generation != seen:
-            if mode == "reopen":
+        if generation != seen or mode == "reopen-always":
+            if mode != "keep":
                 SharedSystemClient.clear_system_cache()
             try:
                 reads.append({"ok": True, **read_all(settings)})
@@ -108,7 +108,10 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus" / "ko" / "jeju")
     parser.add_argument("--docs", type=int, default=len(SOAK_DOCS), help="The first N of soak.py's documents.")
     parser.add_argument("--ingests", type=int, default=10)
-    parser.add_argument("--mode", choices=["reopen", "keep"], default="reopen")
+    parser.add_argument("--mode", choices=["reopen", "reopen-always", "keep"], default="reopen",
+                        help="reopen on each new generation; reopen-always: every 0.2 s, to meet the writes; "
+                        "keep: the client stays open (the server as it was)")
+    parser.add_argument("--changes", type=int, default=1, help="Documents changed per ingest.")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "civicrag-embedded-reopen")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -121,8 +124,13 @@ def main() -> None:
         shutil.copy(f, folder / f.name)
     env = {**os.environ, "CIVICRAG_DATA_DIR": str(data)}
     cli = [sys.executable, "-m", "civicrag.cli", "ingest", str(folder), "--json"]
+    cache = args.work.with_name(args.work.name + "-embedding-cache.sqlite3")  # kept between runs
+    if cache.exists():
+        data.mkdir()
+        shutil.copy(cache, data / "embedding-cache.sqlite3")
     first = subprocess.run(cli, env=env, capture_output=True, text=True, cwd=REPO)
     assert first.returncode == 0, first.stderr
+    shutil.copy(data / "embedding-cache.sqlite3", cache)
 
     stop, reads_path = args.work / "stop", args.work / "reads.json"
     proc = subprocess.Popen([sys.executable, __file__, "--reader", str(data), args.mode, str(stop), str(reads_path)],
@@ -130,9 +138,9 @@ def main() -> None:
     time.sleep(10)  # the reader has opened the folder
     ingests = []
     for i in range(args.ingests):
-        target = folder / files[i % len(files)].name
-        text = target.read_text(encoding="utf-8")
-        target.write_text(mark(text, f"reopen test {i}"), encoding="utf-8")
+        for j in range(args.changes):
+            target = folder / files[(i * args.changes + j) % len(files)].name
+            target.write_text(mark(target.read_text(encoding="utf-8"), f"reopen test {i}"), encoding="utf-8")
         started = time.monotonic()
         done = subprocess.run(cli, env=env, capture_output=True, text=True, cwd=REPO)
         report = json.loads(done.stdout) if done.returncode in (0, 1) and done.stdout.strip() else {}
@@ -148,6 +156,7 @@ def main() -> None:
     summary = {
         "mode": args.mode,
         "documents": len(files),
+        "changed_per_ingest": args.changes,
         "ingests": len(ingests),
         "ingest_exit_codes": dict(Counter(str(i["exit"]) for i in ingests)),
         "reloads": len(reads),

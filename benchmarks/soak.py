@@ -146,6 +146,9 @@ class Soak:
                 stdout=log, stderr=subprocess.STDOUT))
             wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", self.procs[-1], 120)
             self.env.update(CIVICRAG_CHROMA_HOST="127.0.0.1", CIVICRAG_CHROMA_PORT=str(port))
+        if self.args.embedding_cache and self.args.embedding_cache.exists():  # skip re-embedding the twelve
+            (self.work / "data").mkdir(parents=True)
+            shutil.copy(self.args.embedding_cache, self.work / "data" / "embedding-cache.sqlite3")
         started = time.monotonic()
         first = subprocess.run([sys.executable, "-m", "civicrag.cli", "ingest", *map(str, self.folders), "--json"],
                                env=self.env, capture_output=True, text=True, cwd=REPO)
@@ -274,13 +277,14 @@ class Soak:
     def summary(self, pool: list[str], final: dict[str, Any]) -> dict[str, Any]:
         rs = self.responses
         errors = [r for r in rs if r["status"] != 200]
-        stale, first_fresh = 0, {}
+        stale, citing_new, first_fresh = 0, 0, {}
         for run in self.ingests:
             old = {(d, h) for d, hs in run["replaced"].items() for h in hs}
             new = {(d, h) for d, hs in run["new"].items() for h in hs}
             after = [r for r in rs if r["sent"] > run["end"] and r["status"] == 200]
             stale += sum(1 for r in after if old & {tuple(x) for x in r["refs"]})
             fresh = [r["sent"] for r in after if new & {tuple(x) for x in r["refs"]}]
+            citing_new += len(fresh)
             first_fresh[f"round {run['round']} {run['folder']}"] = round(min(fresh) - run["end"], 2) if fresh else None
         latencies = [r["seconds"] for r in rs]
         windows = [(run["start"], run["end"]) for run in self.ingests]
@@ -301,8 +305,10 @@ class Soak:
             "errors": len(errors),
             "error_kinds": dict(Counter(str(r.get("error", ""))[:80] for r in errors)),
             "stale_answers_after_ingest": stale,
+            # (answer, ingest) pairs: an answer counts once for each ingest that had ended when it was asked.
             "answers_checked_after_ingests": sum(
                 1 for run in self.ingests for r in rs if r["sent"] > run["end"] and r["status"] == 200),
+            "of_which_retrieving_a_changed_document": citing_new,
             "first_answer_from_new_version_s_after_ingest": first_fresh,
             "min_documents_listed": min((c for _, c in self.doc_counts), default=None),
             "lost_documents": len(SOAK_DOCS) - min((c for _, c in self.doc_counts), default=0),
@@ -335,6 +341,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chroma", choices=["server", "embedded"], default="server")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "civicrag-soak")
+    parser.add_argument("--embedding-cache", type=Path,
+                        help="An embedding-cache.sqlite3 of an earlier run to start from (the first ingest is faster).")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.chroma == "embedded" and args.workers != 1:

@@ -107,7 +107,9 @@ def through_server(
                 on_wait(holder)
                 told = True
             time.sleep(0.5)
-        started.raise_for_status()
+        if started.status_code != 202:
+            raise IngestRefused(f"the server at {holder.info['url']} refused the ingest: "
+                                f"{started.status_code} {started.text[:300]}")
         job_id = started.json()["id"]
         while True:
             snap = client.get(LOCAL_INGEST_PATH, params={"id": job_id})

@@ -152,7 +152,7 @@ def main() -> None:
     stop.touch()
     proc.wait(timeout=300)
     reads = json.loads(reads_path.read_text(encoding="utf-8"))
-    errors = Counter(r["error"].split(":")[0] + ": " + r["error"].split(": ", 1)[1][:60] for r in reads if not r["ok"])
+    errors = Counter(r["error"][:300] for r in reads if not r["ok"])
     summary = {
         "mode": args.mode,
         "documents": len(files),

@@ -166,8 +166,10 @@ class RagService:
                 units = UnitVectors.build(catalogue, list(manifest.live_unit_vectors()), self._dim())
                 empty_documents = manifest.empty_documents()
                 lexical = self.store.lexical(manifest)
-            dense, missing = (None, 0) if self.settings.retrieval_dense_backend == "chroma" else \
-                self._read_vectors(catalogue)
+            if self.settings.retrieval_dense_backend == "chroma":
+                dense, missing = None, 0
+            else:
+                dense, missing = self._read_vectors(catalogue)
             if not missing or self.store.manifest.generation == generation or attempt == _BUILD_ATTEMPTS - 1:
                 break
         if missing:

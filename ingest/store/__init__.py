@@ -6,6 +6,7 @@ through it and retrieval reads through it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cached_property
 from typing import Any
 
@@ -48,7 +49,7 @@ class IndexStore:
         return repaired
 
     def purge(
-        self, statuses: tuple[str, ...] = ("retired",), doc_id: str | None = None, keep_writers: set[str] = frozenset()
+        self, statuses: tuple[str, ...] = ("retired",), doc_id: str | None = None, keep_writers: Collection[str] = ()
     ) -> int:
         """Delete the vectors of unfinished versions (retired by default), then forget them; returns how many.
 

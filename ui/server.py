@@ -349,9 +349,9 @@ def create_app(
         @app.get("/", include_in_schema=False)
         def no_ui() -> HTMLResponse:
             return HTMLResponse(
-                "<!doctype html><meta charset='utf-8'><title>civicrag</title><p>This server runs several workers "
-                "and serves the REST API only (<a href='/docs'>/docs</a>): Gradio keeps each chat's state in one "
-                "process. The chat is served by a single-worker <code>civicrag serve</code>.</p>",
+                "<!doctype html><meta charset='utf-8'><title>civicrag</title><p>This server serves the REST API "
+                "only (<a href='/docs'>/docs</a>). The chat is served by a single-process <code>civicrag serve</code>"
+                ": Gradio keeps each chat's state in one process.</p>",
                 headers={"Content-Security-Policy": CSP},
             )
     else:

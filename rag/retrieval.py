@@ -8,9 +8,11 @@ so the legs are interchangeable in tests and in the evaluation.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -19,14 +21,15 @@ from rag.fusion import FusionMethod, fuse
 from rag.references import DocumentNames, QueryRefs, article_refs, loose_key
 from rag.types import ScoredChunk
 
-# Question words and verbs of asking: never in the regulations' wording, so only noise for BM25.
-_KO_QUESTION_WORDS = frozenset({
-    "얼마", "어떻", "무엇", "뭐", "언제", "어디", "누구", "몇", "어느", "왜", "어떤", "알리", "궁금",
-    "되", "하", "있", "없", "이", "그", "저", "것", "수", "등", "경우", "때",
-})
-_EN_QUESTION_WORDS = frozenset({
-    "what", "whi", "how", "long", "much", "mani", "who", "whom", "whose", "why", "tell", "know", "need",
-})
+# Words of asking, dropped from the query's tokens: data, with the source of each group.
+QUESTION_WORDS_PATH = Path(__file__).parent / "data" / "question_words.toml"
+
+
+def question_words(path: Path = QUESTION_WORDS_PATH) -> frozenset[str]:
+    groups = tomllib.loads(path.read_text(encoding="utf-8")).get("group", [])
+    return frozenset(w for g in groups for w in g.get("words", []))
+
+
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
 
 
@@ -36,26 +39,23 @@ class QueryTokenizer:
     Kiwi reads "당직 서면 수당" as 서(VV)+면 and loses 수당 in context; analysing each
     space-separated word on its own recovers such nouns. Question words go, and so do
     one-syllable Hangul morphemes (받, 오, 쓰, 주: verbs of asking) when the question has
-    longer words to search with. This changes only the query side, so the persisted
-    index (and PIPELINE_VERSION) stay as they are. ``expanded`` adds the legal terms of
-    everyday words (rag.synonyms) for the BM25 leg.
+    longer words to search with (``rag/data/question_words.toml`` lists the words of asking, each
+    group with its source). This changes only the query side, so the persisted index (and
+    PIPELINE_VERSION) stay as they are.
     """
 
-    def __init__(self, tokenize: Callable[[str], list[str]], per_word: bool = True, drop_single: bool = False,
-                 synonyms: bool = True):
+    def __init__(self, tokenize: Callable[[str], list[str]], per_word: bool = True, drop_single: bool = False):
         self._tokenize = tokenize
+        self._drop = question_words()
         self.per_word = per_word
         self.drop_single = drop_single
-        self.synonyms = synonyms
         self._cache: OrderedDict[str, list[str]] = OrderedDict()
-        self._raw: OrderedDict[str, list[str]] = OrderedDict()
 
     def __call__(self, text: str) -> list[str]:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
         tokens = list(self._tokenize(text))
-        self._raw[text] = tokens
         if self.per_word:
             for word in _HANGUL_WORD.findall(text):
                 if len(word) >= 2:
@@ -63,7 +63,7 @@ class QueryTokenizer:
         out: list[str] = []
         seen: set[str] = set()
         for t in tokens:
-            if t in seen or t in _KO_QUESTION_WORDS or t in _EN_QUESTION_WORDS:
+            if t in seen or t in self._drop:
                 continue
             seen.add(t)
             out.append(t)
@@ -74,18 +74,7 @@ class QueryTokenizer:
         self._cache[text] = out
         if len(self._cache) > 512:
             self._cache.popitem(last=False)
-            self._raw.popitem(last=False)
         return out
-
-    def expanded(self, text: str) -> list[str]:
-        from rag.synonyms import expand
-
-        tokens = self(text)
-        if not self.synonyms:
-            return tokens
-        # Synonyms look at the unfiltered morphemes too: 킥보드 is 킥 + 보드 to Kiwi.
-        extra = [t for t in expand(self._raw.get(text, [])) if t not in self._raw.get(text, [])]
-        return list(dict.fromkeys([*expand(tokens), *extra]))
 
 
 class DenseRetriever:

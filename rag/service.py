@@ -203,7 +203,7 @@ class RagService:
         s = self.settings
         tokenizer = self.store.tokenizer
         query_tokens = QueryTokenizer(tokenizer)
-        lexical = LexicalRetriever(catalogue, lexical_index, query_tokens.expanded)
+        lexical = LexicalRetriever(catalogue, lexical_index, query_tokens)
         legs: dict[str, Leg] = {}
         if dense_matrix is None:
             legs["dense"] = ChromaDenseRetriever(catalogue, self.store.vectors, self.embedder.embed_query)  # type: ignore[assignment]

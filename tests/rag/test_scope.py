@@ -39,3 +39,4 @@ def test_every_alias_entry_says_where_it_comes_from() -> None:
 
     entries = tomllib.loads(ALIASES_PATH.read_text(encoding="utf-8"))["alias"]
     assert entries and all(e.get("source", "").strip() and e.get("names") and e.get("jurisdiction") for e in entries)
+

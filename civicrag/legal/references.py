@@ -57,6 +57,9 @@ _DETAIL = re.compile(
 )
 _SEPARATOR = re.compile(r"\s*(?:[,、" + _DOTS + r"]|및|또는|와|과|부터|내지)\s*")
 _RANGE_END = re.compile(r"\s*까지")
+# What may follow a short name used without an article ("법 및 영을 따른다", "법에 따른"): a particle, then no
+# more of a word ("법인", "영업", "조례안" are other words).
+_PARTICLE = r"(?:에\s*따른|에\s*따라|에\s*의한|에\s*의하여|에서|에|과|와|을|를|의|으로|로|상의|상)?(?=[\s,.)]|$)"
 # How far back a bare alias may be preceded by a word that makes it this document ("이 법", "이 조례").
 _SELF_WORDS = ("이", "본", "당해", "이하")
 # Longest 제N조부터 제M조까지 range expanded article by article.
@@ -141,6 +144,18 @@ def law_url(name: str, kind: str) -> str:
 
 
 # -- a document's short names --------------------------------------------------------------
+class Aliases(dict[str, str]):
+    """Short name -> full name; ``bare`` holds those that also stand for their regulation without an article.
+
+    A short name the document defines ("법 및 영을 따른다") or the 조례 a 시행규칙 carries out does; one only
+    inferred by convention (영 from 법) stands for it only before an article ("영 제6조").
+    """
+
+    def __init__(self, items: Mapping[str, str] | None = None, bare: Iterable[str] | None = None):
+        super().__init__(items or {})
+        self.bare = frozenset(self if bare is None else bare)
+
+
 def definitions(text: str) -> dict[str, str]:
     """Short names the text defines for regulations: ``{"법": "주차장법", "영": "주차장법 시행령"}``.
 
@@ -177,7 +192,7 @@ def _defined_name(text: str, at: int) -> str | None:
     return name
 
 
-def document_aliases(text: str, title: str = "") -> dict[str, str]:
+def document_aliases(text: str, title: str = "") -> Aliases:
     """Every short name the document's provisions may use, resolved to a full name.
 
     The definitions (``definitions``), and the conventions a definition implies: with 법 defined, an
@@ -185,6 +200,7 @@ def document_aliases(text: str, title: str = "") -> dict[str, str]:
     the Act's too. In a "… 조례 시행규칙" an undefined 조례 is the ordinance it carries out.
     """
     aliases = definitions(text)
+    bare = set(aliases)
     act = aliases.get("법")
     if act and kind_of(act) == "statute":
         aliases.setdefault("영", f"{act} 시행령")
@@ -195,9 +211,10 @@ def document_aliases(text: str, title: str = "") -> dict[str, str]:
         for spaced in ("법 시행규칙", "법시행규칙"):
             aliases.setdefault(spaced, f"{act} 시행규칙")
     parent = base_ordinance(clean_name(title)) if title.strip().endswith("시행규칙") else None
-    if parent:
-        aliases.setdefault("조례", parent)
-    return aliases
+    if parent and "조례" not in aliases:
+        aliases["조례"] = parent
+        bare.add("조례")
+    return Aliases(aliases, bare)
 
 
 # -- a provision's references --------------------------------------------------------------
@@ -265,9 +282,8 @@ def _hits(text: str, aliases: Mapping[str, str]) -> list[_Hit]:
         if claim(m.start(), m.end()):
             spans.append((m.start(), m.end(), "name", name))
     for m in _DEFINITION.finditer(text):
-        # "감염병의 … 법률 시행령(이하 "법시행령"이라 한다) 제1조의2": a name defined without brackets.
-        if re.search(r"」\s*$", text[max(0, m.start() - 3) : m.start()]):
-            continue
+        # "감염병의 … 법률 시행령(이하 "법시행령"이라 한다) 제1조의2": a name defined without brackets (one in
+        # brackets is taken already, and claiming it again fails).
         name = _defined_name(text, m.start())
         if name and kind_of(name):
             start = text.rfind(name, max(0, m.start() - 160), m.start())
@@ -277,10 +293,15 @@ def _hits(text: str, aliases: Mapping[str, str]) -> list[_Hit]:
         if claim(m.start(), m.end()):
             spans.append((m.start(), m.end(), "same", m.group(0)))
     if aliases:
+        bare = getattr(aliases, "bare", frozenset(aliases))
         alternatives = "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
-        alias_re = re.compile(rf"(?<![가-힣「])(?P<alias>{alternatives})(?=\s*(?:제\s*\d+\s*조(?!례)|별표\s*\d))")
+        alias_re = re.compile(
+            rf"(?<![가-힣「])(?P<alias>{alternatives})(?:(?P<article>(?=\s*(?:제\s*\d+\s*조(?!례)|별표\s*\d)))|{_PARTICLE})"
+        )
         for m in alias_re.finditer(text):
             if _after_self_word(text, m.start()):
+                continue
+            if m.group("article") is None and not (m.group("alias") in bare and _stands_alone(text, m)):
                 continue
             if claim(m.start(), m.end()):
                 spans.append((m.start(), m.end(), "alias", aliases[m.group("alias")]))
@@ -347,6 +368,19 @@ def _resolve_same(m: re.Match[str], mentioned: list[str], text: str, start: int)
     return []
 
 
+def _stands_alone(text: str, m: re.Match[str]) -> bool:
+    """A short name used without an article is one only where a word ends before it and none goes on after it:
+    not the tail of a longer name ("… 관리 조례 시행규칙"), nor an article's title ("제38조(시행규칙)")."""
+    before = text[: m.start()].rstrip(" ")
+    after = text[m.end() :].lstrip(" ")
+    if before.endswith("(") and after.startswith(")"):
+        return False
+    if re.match(r"시행(?:령|규칙)", after):
+        return False
+    word = re.search(r"([가-힣]+)$", before)
+    return word is None or bool(re.search(r"(?:[는은이가을를에의서고며와과도로나면]|및|또는)$", word.group(1)))
+
+
 def _after_self_word(text: str, start: int) -> bool:
     """"이 법 제3조", "이 조례 제5조": the document itself, not a short name."""
     before = text[max(0, start - 4) : start].rstrip()
@@ -379,7 +413,8 @@ def _articles_after(text: str, pos: int) -> list[str]:
         label = _label(m)
         detail = _DETAIL.match(text, m.end())
         end = detail.end() if detail else m.end()
-        if out and text[i:j].strip() in ("부터", "내지") and _RANGE_END.match(text, end):
+        between = text[i:j].strip()
+        if out and (between == "내지" or (between == "부터" and _RANGE_END.match(text, end))):
             out.extend(_range(out[-1], label))
         out.append(label)
         i = end

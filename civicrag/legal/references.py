@@ -241,7 +241,7 @@ def extract(
     (references to itself are left out); ``preceding`` is the provision's text before ``text`` when a long
     provision was cut into chunks, so "같은 법" at the top of a later chunk finds its Act.
     """
-    aliases = dict(aliases or {})
+    aliases = aliases if aliases is not None else {}
     full = preceding + text
     own = name_key(title) if title else ""
     hits = _hits(full, aliases)

@@ -154,8 +154,15 @@ class StatuteIndex:
                 if row not in entry.rows:
                     entry.rows.append(row)
                 entry.in_purpose = entry.in_purpose or purpose
-        ranked = sorted(cited.items(), key=lambda kv: (not kv[1].in_purpose, -_provisions(self, kv[1]), order[kv[0]]))
-        return [entry for _, entry in ranked]
+        for entry in cited.values():
+            entry.articles.sort(key=_article_order)
+
+        def rank(kv: tuple[str, Cited]) -> tuple[bool, int, int]:
+            key, entry = kv
+            # The 목적 article's regulations in its own order; the others by how many provisions cite them.
+            return (not entry.in_purpose, 0 if entry.in_purpose else -_provisions(self, entry), order[key])
+
+        return [entry for _, entry in sorted(cited.items(), key=rank)]
 
     # -- the reverse index -------------------------------------------------------------------------
     def citing(self, name: str, as_of: str | None = None, family: bool = True) -> list[CitingProvision]:
@@ -275,19 +282,34 @@ def _filtered_docs(filters: Mapping[str, str]) -> list[str]:
 
 
 def _document_answer(index: StatuteIndex, query: Query, doc_id: str) -> Answer:
+    """The regulations the 목적 article says the document carries out, with the provisions citing each; then,
+    briefly, the other statutes and the ordinances its provisions cite. Without a 목적 article naming any, the
+    statutes cited most."""
     title = index.titles[doc_id]
     rows = index.rows_of(doc_id, query.as_of)
     cited = index.cited_by(rows)
-    basis = [c for c in cited if c.kind != "ordinance" or c.in_purpose]
-    others = [c for c in cited if c not in basis]
-    if not basis:
+    purpose = [c for c in cited if c.in_purpose]
+    statutes = [c for c in cited if not c.in_purpose and c.kind != "ordinance"]
+    ordinances = [c for c in cited if not c.in_purpose and c.kind == "ordinance"]
+    if purpose:
+        heading = next(_row_heading(index, r) for c in purpose for r in c.rows if _is_purpose(index, r))
+        lines = [f"「{title}」의 근거 법령 ({heading}에서 밝힌 법령):"]
+        lines += [_cited_line(index, c) for c in purpose]
+        if statutes:
+            lines.append(f"그 밖에 조문이 인용한 법령: {_brief_listing(statutes)}")
+        shown = purpose + statutes
+    elif statutes:
+        lines = [f"「{title}」은(는) 목적 조항에서 근거 법령을 밝히지 않았습니다. 조문이 인용한 법령:"]
+        lines += [_cited_line(index, c) for c in statutes[:MAX_LISTED]]
+        if len(statutes) > MAX_LISTED:
+            lines.append(f"그 밖에: {_brief_listing(statutes[MAX_LISTED:])}")
+        shown = statutes
+    else:
         text = f"「{title}」의 조문에서 인용한 상위 법령을 찾지 못했습니다."
         return Answer(text=text, refused=True, citations=[], reason=text)
-    lines = [f"「{title}」의 근거 법령 (조문이 인용한 법령, 제1조(목적)에서 밝힌 것부터):"]
-    lines += [_cited_line(index, c) for c in basis]
-    if others:
-        lines.append("함께 인용한 자치법규: " + ", ".join(_cited_brief(c) for c in others[:MAX_LISTED]))
-    citations = _citations(index, basis + others)
+    if ordinances:
+        lines.append(f"함께 인용한 자치법규: {_brief_listing(ordinances)}")
+    citations = _citations(index, shown + ordinances)
     return Answer(text="\n".join(lines), refused=False, citations=citations, reason="statutes cited by the document")
 
 
@@ -315,15 +337,31 @@ def _cited_line(index: StatuteIndex, cited: Cited) -> str:
     """- 「주차장법」 (법률) 제7조, 제12조 … — 제1조(목적), 제2조(정의) … 에서 인용"""
     kind = KIND_LABELS_KO.get(cited.kind, cited.kind)
     head = f"- {cited.label} ({kind}) {_listing(cited.articles)}".rstrip()
-    provisions = list(dict.fromkeys(
-        _heading(index.catalogue.records[r].article, str(index.catalogue.records[r].metadata.get("article_title", "")))
-        for r in cited.rows
-    ))
+    provisions = list(dict.fromkeys(_row_heading(index, r) for r in cited.rows))
     return f"{head} — {_listing(provisions)}에서 인용"
 
 
-def _cited_brief(cited: Cited) -> str:
-    return f"{cited.label} {_listing(cited.articles[:3])}".rstrip() if cited.articles else cited.label
+def _brief_listing(cited: list[Cited]) -> str:
+    """「건축법」 제2조, 「지방공기업법」, … 외 N개"""
+    return _listing([f"{c.label} {', '.join(c.articles[:3])}".rstrip() for c in cited])
+
+
+def _row_heading(index: StatuteIndex, row: int) -> str:
+    record = index.catalogue.records[row]
+    return _heading(record.article, str(record.metadata.get("article_title", "")))
+
+
+def _is_purpose(index: StatuteIndex, row: int) -> bool:
+    return bool(_PURPOSE.match(str(index.catalogue.records[row].metadata.get("article_title", ""))))
+
+
+def _article_order(article: str) -> tuple[int, int, int]:
+    """제2조 < 제12조 < 제12조의3 < 별표 1: how a list of cited articles reads."""
+    m = re.fullmatch(r"제(\d+)조(?:의(\d+))?", article)
+    if m:
+        return (0, int(m.group(1)), int(m.group(2) or 0))
+    m = re.match(r"별표\s*(\d+)", article)
+    return (1, int(m.group(1)) if m else 0, 0)
 
 
 def _listing(items: list[str]) -> str:
@@ -339,11 +377,9 @@ def _citations(index: StatuteIndex, cited: list[Cited], first: list[int] | None 
     """The provisions citing the listed regulations, from chunk metadata: the 목적 article (or ``first``) first,
     then each regulation's first citing provision, one citation per provision."""
     rows: list[int] = list(first or [])
-    purpose = [r for c in cited if c.in_purpose for r in c.rows
-               if _PURPOSE.match(str(index.catalogue.records[r].metadata.get("article_title", "")))]
-    rows += purpose[:1]
+    rows += [r for c in cited if c.in_purpose for r in c.rows if _is_purpose(index, r)][:1]
     for c in cited:
-        rows += c.rows[:1]
+        rows += [r for r in c.rows if not _is_purpose(index, r)][:1] or c.rows[:1]
     out: list[Citation] = []
     seen: set[tuple[str, str]] = set()
     for row in rows:

@@ -71,19 +71,19 @@ def test_document_basis_lists_statutes_purpose_first_with_citing_provisions(answ
     got = answer(_query("주차장 조례는 어느 법에 따른 거야?", docs={PARKING: 1.0}))
     assert got is not None and not got.refused
     assert got.text.splitlines() == [
-        f"「{PARKING_TITLE}」의 근거 법령 (조문이 인용한 법령, 제1조(목적)에서 밝힌 것부터):",
+        f"「{PARKING_TITLE}」의 근거 법령 (제1조(목적)에서 밝힌 법령):",
         "- 「주차장법」 (법률) 제2조, 제9조 — 제1조(목적), 제2조(정의), 제3조(주차요금)에서 인용",
         "- 「주차장법 시행령」 (대통령령) 제6조 — 제1조(목적), 제3조(주차요금)에서 인용",
         "- 「주차장법 시행규칙」 (부령·행정규칙) — 제1조(목적)에서 인용",
-        "- 「자동차관리법」 (법률) — 제2조(정의)에서 인용",
+        "그 밖에 조문이 인용한 법령: 「자동차관리법」",
         "함께 인용한 자치법규: 「가상특별자치도 사무의 민간위탁 조례」 제10조",
     ]
     # Citations from chunk metadata: the 목적 article first, then each regulation's first citing provision.
     assert [(c.n, c.doc_id, c.article) for c in got.citations] == [
-        (1, PARKING, "제1조"), (2, PARKING, "제2조"), (3, PARKING, "제4조"),
+        (1, PARKING, "제1조"), (2, PARKING, "제2조"), (3, PARKING, "제3조"), (4, PARKING, "제4조"),
     ]
     assert got.citations[0].quote.startswith("이 조례는 「주차장법」")
-    assert got.citations[2].references == [
+    assert got.citations[3].references == [
         {"name": "가상특별자치도 사무의 민간위탁 조례", "kind": "ordinance", "article": "제10조"}
     ]
 
@@ -123,8 +123,9 @@ def test_a_provision_named_in_the_question_that_cites_nothing(answer) -> None:  
     assert got is not None
     lines = got.text.splitlines()
     assert lines[0] == f"「{PARKING_TITLE}」 제5조(경차 감면)은(는) 다른 법령을 인용하지 않습니다."
-    assert lines[1] == f"「{PARKING_TITLE}」의 근거 법령 (조문이 인용한 법령, 제1조(목적)에서 밝힌 것부터):"
-    assert [(c.n, c.article) for c in got.citations] == [(1, "제5조"), (2, "제1조"), (3, "제2조"), (4, "제4조")]
+    assert lines[1] == f"「{PARKING_TITLE}」의 근거 법령 (제1조(목적)에서 밝힌 법령):"
+    assert [(c.n, c.article) for c in got.citations] == [(1, "제5조"), (2, "제1조"), (3, "제2조"), (4, "제3조"),
+                                                         (5, "제4조")]
 
 
 def test_other_questions_go_on_to_retrieval(answer) -> None:  # type: ignore[no-untyped-def]

@@ -60,7 +60,7 @@ def test_named_ordinance_basis_is_a_structured_answer(service) -> None:  # type:
         "- 「주차장법」 (법률) 제2조, 제9조 — 제1조(목적), 제2조(정의), 제3조(주차요금)에서 인용"
     )
     assert [(c.doc_id, c.article) for c in result.citations] == [("9200001", "제1조"), ("9200001", "제2조"),
-                                                                   ("9200001", "제4조")]
+                                                                   ("9200001", "제3조"), ("9200001", "제4조")]
     assert result.citations[0].references[0] == {"name": "주차장법", "kind": "statute", "article": ""}
     assert result.to_dict()["citations"][0]["references"][1]["name"] == "주차장법 시행령"
 
@@ -73,7 +73,7 @@ def test_this_ordinance_after_a_conversation_about_it(service) -> None:  # type:
     result = service.ask("이 조례의 근거 법령은?", history=history, as_of="2025-01-01")
     assert result.mode == "structured"
     assert result.answer.splitlines()[:2] == [
-        "「가상특별자치도 폐기물 관리 조례」의 근거 법령 (조문이 인용한 법령, 제1조(목적)에서 밝힌 것부터):",
+        "「가상특별자치도 폐기물 관리 조례」의 근거 법령 (제1조(목적)에서 밝힌 법령):",
         "- 「폐기물관리법」 (법률) 제14조 — 제1조(목적), 제2조(대형폐기물)에서 인용",
     ]
 

@@ -249,11 +249,22 @@ def _document_target(index: StatuteIndex, query: Query) -> str | None:
     filtered = _filtered_docs(query.filters)
     if len(filtered) == 1:
         return filtered[0] if filtered[0] in index.titles else None
-    named = sorted(query.named_docs.items(), key=lambda kv: -kv[1])
-    for doc_id in [d for d, _ in named] + list(query.refs.docs):
-        if doc_id in index.titles and (not filtered or doc_id in filtered):
-            return doc_id
-    return None
+    candidates = [d for d in [*query.named_docs, *query.refs.docs]
+                  if d in index.titles and (not filtered or d in filtered)]
+    if not candidates:
+        return None
+    # "주차장 조례" names the ordinance and its 시행규칙 equally well (both titles hold every word): the kind
+    # word the question uses decides between them.
+    wants_rule = bool(re.search(r"규칙", query.question))
+    wants_ordinance = "조례" in query.question and not wants_rule
+
+    def rank(doc_id: str) -> tuple[float, int, int]:
+        title = index.titles[doc_id].strip()
+        is_rule = title.endswith("규칙")
+        fits = (wants_rule and is_rule) or (wants_ordinance and not is_rule)
+        return (-round(query.named_docs.get(doc_id, 0.0), 6), 0 if fits else 1, candidates.index(doc_id))
+
+    return min(dict.fromkeys(candidates), key=rank)
 
 
 def _provision_target(index: StatuteIndex, query: Query) -> tuple[str, str] | None:

@@ -176,3 +176,12 @@ def test_indexed_documents_by_name(catalogue: Catalogue) -> None:
     documents = indexed_documents(catalogue, "2025-01-01")
     assert documents["가상특별자치도사무의민간위탁조례"] == (OUTSOURCING, "2022-05-01")
     assert len(documents) == 4
+
+
+def test_the_kind_word_decides_between_an_ordinance_and_its_rule(answer) -> None:  # type: ignore[no-untyped-def]
+    both = {PARKING_RULE: 1.0, PARKING: 1.0}  # "주차장 조례" names both titles fully
+    ordinance = answer(_query("주차장 조례는 어느 법에 따른 거야?", docs=both))
+    rule = answer(_query("주차장 조례 시행규칙의 근거 법령은?", docs=both))
+    assert ordinance is not None and rule is not None
+    assert ordinance.text.startswith(f"「{PARKING_TITLE}」의 근거 법령")
+    assert rule.text.startswith(f"「{PARKING_TITLE} 시행규칙」의 근거 법령")

@@ -300,6 +300,7 @@ def _document_answer(index: StatuteIndex, query: Query, doc_id: str) -> Answer:
     rows = index.rows_of(doc_id, query.as_of)
     cited = index.cited_by(rows)
     purpose = [c for c in cited if c.in_purpose]
+    notes: list[str] = []
     statutes = [c for c in cited if not c.in_purpose and c.kind != "ordinance"]
     ordinances = [c for c in cited if not c.in_purpose and c.kind == "ordinance"]
     if purpose:
@@ -307,21 +308,23 @@ def _document_answer(index: StatuteIndex, query: Query, doc_id: str) -> Answer:
         lines = [f"「{title}」의 근거 법령 ({heading}에서 밝힌 법령):"]
         lines += [_cited_line(index, c) for c in purpose]
         if statutes:
-            lines.append(f"그 밖에 조문이 인용한 법령: {_brief_listing(statutes)}")
+            notes.append(f"그 밖에 조문이 인용한 법령: {_brief_listing(statutes)}")
         shown = purpose + statutes
     elif statutes:
         lines = [f"「{title}」은(는) 목적 조항에서 근거 법령을 밝히지 않았습니다. 조문이 인용한 법령:"]
         lines += [_cited_line(index, c) for c in statutes[:MAX_LISTED]]
         if len(statutes) > MAX_LISTED:
-            lines.append(f"그 밖에: {_brief_listing(statutes[MAX_LISTED:])}")
+            notes.append(f"그 밖에: {_brief_listing(statutes[MAX_LISTED:])}")
         shown = statutes
     else:
         text = f"「{title}」의 조문에서 인용한 상위 법령을 찾지 못했습니다."
         return Answer(text=text, refused=True, citations=[], reason=text)
     if ordinances:
-        lines.append(f"함께 인용한 자치법규: {_brief_listing(ordinances)}")
+        notes.append(f"함께 인용한 자치법규: {_brief_listing(ordinances)}")
     citations = _citations(index, shown + ordinances)
-    return Answer(text="\n".join(lines), refused=False, citations=citations, reason="statutes cited by the document")
+    # A blank line ends the list, so the notes do not read as part of its last item.
+    text = "\n".join(lines) + ("\n\n" + "\n".join(notes) if notes else "")
+    return Answer(text=text, refused=False, citations=citations, reason="statutes cited by the document")
 
 
 def _provision_answer(index: StatuteIndex, query: Query, doc_id: str, article: str) -> Answer:

@@ -89,8 +89,9 @@ def test_parking_ordinance_basis(catalogue: Catalogue) -> None:
     assert lines[1].startswith(
         "- 「제주특별자치도 설치 및 국제자유도시 조성을 위한 특별법」 (법률) 제433조, 제433조의2, 제480조"
     )
-    assert lines[5].startswith("그 밖에 조문이 인용한 법령: 「건축법」 제2조, ")
-    assert lines[6].startswith("함께 인용한 자치법규: 「제주특별자치도 사무의 민간위탁 조례」 제13조, 제14조, ")
+    assert lines[5] == ""  # the list ends before the notes
+    assert lines[6].startswith("그 밖에 조문이 인용한 법령: 「건축법」 제2조, ")
+    assert lines[7].startswith("함께 인용한 자치법규: 「제주특별자치도 사무의 민간위탁 조례」 제13조, 제14조, ")
     assert [c.article for c in answer.citations] == ["제1조", "제5조", "제2조", "제6조", "제3조", "제7조"]
     assert all(c.doc_id == "2117853" and c.references for c in answer.citations)
 
@@ -101,6 +102,7 @@ def test_parking_rule_rests_on_the_parking_ordinance(catalogue: Catalogue) -> No
         "「제주특별자치도 주차장 설치 및 관리 조례 시행규칙」의 근거 법령 (제1조(목적)에서 밝힌 법령):",
         "- 「제주특별자치도 주차장 설치 및 관리 조례」 (자치법규) 제3조, 제14조, 제15조 — 제1조(목적), "
         "제5조(주차요금), 제8조(공영주차장의 운영관리), 제9조(주차장 실태조사 방법 등)에서 인용",
+        "",
         "그 밖에 조문이 인용한 법령: 「모자보건법」 제2조, 「주차장법」, 「건축법」 제2조",
         "함께 인용한 자치법규: 「제주특별자치도 공무원 후생복지에 관한 조례」 제4조",
     ]
@@ -112,6 +114,7 @@ def test_holiday_ordinance_basis(catalogue: Catalogue) -> None:
         "- 「천문법」 (법률) 제5조 — 제1조(목적), 제6조(달력의 표기)에서 인용",
         "- 「지방공휴일에 관한 규정」 (대통령령) 제2조, 제4조 — 제1조(목적), 제2조(정의), "
         "제7조(4·3지방공휴일 참여 확대)에서 인용",
+        "",
         "그 밖에 조문이 인용한 법령: 「각종 기념일 등에 관한 규정」 제2조",
     ]
 

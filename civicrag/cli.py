@@ -336,6 +336,62 @@ def serve(
         raise typer.Exit(2) from exc
 
 
+@app.command("refs")
+def refs_command(
+    name: Annotated[str, typer.Argument(help="A statute or regulation, e.g. 폐기물관리법.", show_default=False)],
+    exact: Annotated[
+        bool, typer.Option("--exact", help="Only this name, not its 시행령/시행규칙 (or a 조례's 시행규칙).")
+    ] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Versions in force on YYYY-MM-DD (default today).")
+    ] = None,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Indexed regulations that cite a statute (the reverse of 상위법 links), with the provisions citing it."""
+    from datetime import date
+
+    from ingest.store.manifest import Manifest
+    from rag.catalogue import Catalogue
+    from rag.statutes import StatuteIndex
+
+    if as_of:
+        try:
+            as_of = date.fromisoformat(as_of).isoformat()
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] --as-of wants YYYY-MM-DD, got {as_of!r}", highlight=False)
+            raise typer.Exit(2) from exc
+    settings = _settings(config, data_dir)
+    manifest = Manifest(settings.manifest_path)
+    try:
+        index = StatuteIndex(Catalogue.load(manifest))
+    finally:
+        manifest.close()
+    citing = index.citing(name, as_of=as_of, family=not exact)
+    documents: dict[str, dict[str, Any]] = {}
+    for c in citing:
+        doc = documents.setdefault(c.doc_id, {"doc_id": c.doc_id, "title": c.title, "kind": c.doc_kind,
+                                              "provisions": []})
+        doc["provisions"].append({"article": c.article, "article_title": c.article_title, "cites": c.name,
+                                  "kind": c.kind, "articles": c.articles, "chunk_id": c.chunk_id})
+    suggestions = [] if citing else index.suggest(name)
+    if as_json:
+        _print_json({"name": name, "documents": list(documents.values()), "suggestions": suggestions})
+        return
+    if not documents:
+        print(f"No indexed regulation cites {name}.")
+        if suggestions:
+            print("Cited names holding it: " + ", ".join(suggestions))
+        return
+    for doc in documents.values():
+        print(f"{doc['title']} [{doc['doc_id']}]")
+        for p in doc["provisions"]:
+            head = f"{p['article']}({p['article_title']})" if p["article_title"] else p["article"]
+            cited = f"「{p['cites']}」 {', '.join(p['articles'])}".rstrip()
+            print(f"  {head}: {cited}")
+
+
 report_app = typer.Typer(help="Reports for maintainers.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
 

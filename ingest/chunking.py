@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from civicrag.legal.references import document_aliases, extract, to_json
 from ingest.documents import Chunk, Document, Provision, Unit, sha256_text
 
 TokenCounter = Callable[[str], int]
@@ -28,11 +29,15 @@ def chunk_document(
 ) -> list[Chunk]:
     """Chunks for one document version, in document order, with stable ids."""
     chunks: list[Chunk] = []
+    # The short names the document defines ("법", "영", "조례") resolve every provision's references.
+    aliases = document_aliases(doc.text, doc.title) if doc.language == "ko" else {}
     for provision in provisions:
         context = _context_line(doc, provision)
-        for part_text, paragraph in _split(provision, context, count_tokens, max_tokens):
+        parts = _split(provision, context, count_tokens, max_tokens)
+        for part_text, paragraph in parts:
             seq = len(chunks)
             metadata = _metadata(doc, provision, part_text, paragraph, seq, version)
+            metadata["references"] = _references(doc, provision, part_text, aliases, len(parts) > 1)
             chunks.append(
                 Chunk(
                     chunk_id=f"{doc.doc_id}@{version}#{version_hash[:12]}-{seq:04d}",
@@ -42,6 +47,21 @@ def chunk_document(
                 )
             )
     return chunks
+
+
+def _references(doc: Document, provision: Provision, text: str, aliases: dict[str, str], split: bool) -> str:
+    """The statutes and regulations the chunk cites, as the JSON string chunk metadata holds (Korean only).
+
+    A part of a split article is read after the text before it, so its "같은 법" finds the Act named there.
+    """
+    if doc.language != "ko":
+        return to_json([])
+    preceding = ""
+    if split:
+        body = text.split("\n", 1)[-1].strip()
+        at = provision.text.find(body[:80]) if body else -1
+        preceding = provision.text[:at] if at > 0 else ""
+    return to_json(extract(text, aliases, doc.title, preceding))
 
 
 def _context_line(doc: Document, provision: Provision) -> str:

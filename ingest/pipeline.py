@@ -41,7 +41,9 @@ from ingest.store.manifest import CONFLICT, ERROR, UNDATED, FailureRow, FileRow,
 # 2: noun+suffix compounds (경형) in the lexical tokens; 3: prefixed nouns kept whole (재활용), multi-word
 # dictionary names also indexed word by word.
 # 4: each quotable unit (항/호, (a), sentence) embedded on its own for the reranker.
-PIPELINE_VERSION = "4"
+# 5: chunks carry the statutes and regulations they cite (metadata "references", civicrag.legal.references),
+# so documents indexed before must be chunked again to get them (their vectors come from the cache).
+PIPELINE_VERSION = "5"
 
 # Bump when loaders change which files they can read (without changing what readable files become), so
 # files that failed are tried again once; unlike PIPELINE_VERSION it leaves indexed documents as they are.

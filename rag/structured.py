@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from rag.query import Query
+from rag.statutes import statute_answerer
 from rag.types import Answer
 
 
@@ -21,7 +22,9 @@ class StructuredAnswerer(Protocol):
 
 
 #: Factories ``(catalogue, store, tokenize) -> StructuredAnswerer``, tried in this order.
-FACTORIES: list[Callable[[Any, Any, Callable[[str], list[str]]], StructuredAnswerer]] = []
+FACTORIES: list[Callable[[Any, Any, Callable[[str], list[str]]], StructuredAnswerer]] = [
+    statute_answerer,  # "이 조례의 근거 법령은?": the statutes its provisions cite
+]
 
 
 def build(catalogue: Any, store: Any, tokenize: Callable[[str], list[str]]) -> list[StructuredAnswerer]:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+from civicrag.legal.references import from_json
+
 Language = Literal["ko", "en"]
 Role = Literal["user", "assistant", "system"]
 
@@ -123,6 +125,8 @@ class Citation:
     valid_to: str | None = None
     ocr: bool = False
     source_url: str = ""
+    # The statutes and regulations the provision cites ({name, kind, article}; from ingest's chunk metadata).
+    references: list[dict[str, str]] = field(default_factory=list)
 
     @classmethod
     def from_chunk(cls, n: int, scored: ScoredChunk, quote: str = "", paragraph: str = "") -> Citation:
@@ -146,6 +150,7 @@ class Citation:
             valid_to=scored.chunk.valid_to,
             ocr=bool(meta.get("ocr", False)),
             source_url=str(meta.get("source_url", "")),
+            references=[r.to_dict() for r in from_json(meta.get("references"))],
         )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from civicrag.legal.references import law_url, name_key
 from ingest.store.manifest import UNDATED
 
 Lang = str  # "ko" | "en"
@@ -57,6 +58,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "related": "관련 조문",
         "quoted": "인용",
         "rewritten": "앞의 대화를 반영한 질문",
+        "cites": "인용 법령",
     },
     "en": {
         "title": "civicrag — municipal regulations Q&A",
@@ -99,6 +101,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "related": "Related provisions",
         "quoted": "quoted",
         "rewritten": "Read with the conversation as",
+        "cites": "Cites",
     },
 }
 
@@ -219,8 +222,40 @@ def _provision_head(c: Mapping[str, Any], lang: Lang) -> str:
     return " · ".join(parts) + f"<div class='cr-meta'>{' · '.join(meta)}</div>"
 
 
-def sources_html(result: Mapping[str, Any] | None, lang: Lang) -> str:
-    """The sources panel: each cited provision in full with its quote highlighted, and a link to the original."""
+def references_html(
+    references: Sequence[Mapping[str, Any]], documents: Mapping[str, tuple[str, str]] | None, lang: Lang
+) -> str:
+    """The statutes and regulations a provision cites, one link each: a regulation in the index opens in the app
+    (/doc?id=…), any other its page on law.go.kr by name. ``documents``: ``name_key(title)`` -> (doc_id, version)."""
+    grouped: dict[str, tuple[str, str, list[str]]] = {}
+    for ref in references:
+        name = str(ref.get("name") or "").strip()
+        if not name:
+            continue
+        _, kind, articles = grouped.setdefault(name_key(name), (name, str(ref.get("kind") or ""), []))
+        article = str(ref.get("article") or "")
+        if article and article not in articles:
+            articles.append(article)
+    if not grouped:
+        return ""
+    e = html.escape
+    links = []
+    for key, (name, kind, articles) in grouped.items():
+        indexed = (documents or {}).get(key)
+        href = "/doc?" + urlencode({"id": indexed[0], "version": indexed[1]}) if indexed else law_url(name, kind)
+        label = f"「{name}」" + (f" {', '.join(articles[:6])}" if articles else "")
+        links.append(
+            f"<a class='cr-ref' data-kind='{e(kind, quote=True)}' href='{e(href, quote=True)}' target='_blank' "
+            f"rel='noopener noreferrer'>{e(label)}</a>"
+        )
+    return f"<div class='cr-refs'><span class='cr-refs-head'>{e(t(lang, 'cites'))}:</span> {' · '.join(links)}</div>"
+
+
+def sources_html(
+    result: Mapping[str, Any] | None, lang: Lang, documents: Mapping[str, tuple[str, str]] | None = None
+) -> str:
+    """The sources panel: each cited provision in full with its quote highlighted, the regulations it cites
+    (``references_html``) and a link to the original."""
     if not result:
         return f"<div class='cr-sources cr-empty'>{html.escape(t(lang, 'sources_empty'))}</div>"
     e = html.escape
@@ -244,6 +279,7 @@ def sources_html(result: Mapping[str, Any] | None, lang: Lang) -> str:
             f"<details class='cr-source' id='cr-src-{n}' open><summary><span class='cr-n'>[{n}]</span> "
             f"{_provision_head(c, lang)}</summary>"
             f"<div class='cr-text'>{highlight(str(c.get('text') or ''), str(c.get('quote') or ''))}</div>"
+            f"{references_html(c.get('references') or [], documents, lang)}"
             f"<a class='cr-original' href='{e(original_url(c), quote=True)}' target='_blank' rel='noopener noreferrer'>"
             f"{e(t(lang, 'open_original'))} ↗</a></details>"
         )
@@ -272,5 +308,7 @@ CSS = """
 .cr-notfound { border-left: 4px solid #b45309; background: rgba(251, 191, 36, 0.12); padding: 8px 10px; margin: 6px 0; }
 .cr-rewritten { font-size: 0.85em; opacity: 0.85; margin: 4px 0; }
 .cr-related-head { font-weight: 600; margin-top: 10px; }
+.cr-refs { font-size: 0.85em; margin: 4px 0; }
+.cr-refs-head { font-weight: 600; margin-right: 4px; }
 .cr-progress progress { width: 100%; height: 18px; }
 """

@@ -221,7 +221,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 gr.update(value=t(code, "send_comment")),
                 gr.update(value=t(code, "new_chat")),
                 f"### {t(code, 'sources')}",
-                sources_html(last, code),
+                _sources(ctx, last, code),
                 gr.update(label=t(code, "chat")),
             )
 
@@ -271,7 +271,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 chat[-1] = {"role": "assistant",
                             "content": escape_markdown_text(t(code, "error", e=f"{type(exc).__name__}: {exc}"))}
                 # keep one entry per assistant message so feedback finds the right answer
-                yield chat, "", turns, [*result_list, None], sources_html(last, code)
+                yield chat, "", turns, [*result_list, None], _sources(ctx, last, code)
                 return
             if result is None:
                 return
@@ -282,7 +282,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             chat[-1] = {"role": "assistant", "content": chat_message(result, code)}
             turns = [*turns, {"role": "user", "content": text}, {"role": "assistant", "content": result["answer"]}]
             result_list = [*result_list, result]
-            yield chat, "", turns, result_list, sources_html(result, code)
+            yield chat, "", turns, result_list, _sources(ctx, result, code)
 
         ask_inputs = [question, chatbot, history, results, jurisdiction, document, as_of, lang]
         ask_outputs = [chatbot, question, history, results, sources]
@@ -465,6 +465,15 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
         export_btn.click(do_export, None, [export_file])
 
     return demo
+
+
+def _sources(ctx: AppContext, result: dict[str, Any] | None, code: str) -> str:
+    """The sources panel, its cited regulations linked: those in the index open here, the rest on law.go.kr."""
+    if not result:
+        return sources_html(result, code)
+    from rag.statutes import indexed_documents
+
+    return sources_html(result, code, documents=indexed_documents(ctx.service.load().catalogue))
 
 
 def _esc(text: str) -> str:

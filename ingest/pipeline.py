@@ -21,10 +21,26 @@ import numpy as np
 
 from civicrag.legal.units import split_units, unit_embed_text
 from civicrag.settings import Settings
+from ingest.attachments import (
+    Entry,
+    appendix_provision,
+    attachment_files,
+    chunk_attachments,
+    file_label,
+    parent_document,
+    title_label,
+)
 from ingest.chunking import chunk_document
-from ingest.documents import Chunk, Document, IngestError, sha256_text
+from ingest.documents import Chunk, Document, IngestError, Provision, sha256_text
 from ingest.embedding import Embedder, EmbeddingCache, create_embedder
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, iter_candidate_files, load_file, sidecar_paths
+from ingest.loaders import (
+    SUPPORTED_SUFFIXES,
+    LoadLimits,
+    extract_file,
+    iter_candidate_files,
+    load_file,
+    sidecar_paths,
+)
 from ingest.loaders.ocr import OcrOptions
 from ingest.parsing import parse_document
 from ingest.store import IndexStore
@@ -34,7 +50,9 @@ from ingest.store.manifest import UNDATED, FileRow, now_iso
 # 2: noun+suffix compounds (경형) in the lexical tokens; 3: prefixed nouns kept whole (재활용), multi-word
 # dictionary names also indexed word by word.
 # 4: each quotable unit (항/호, (a), sentence) embedded on its own for the reranker.
-PIPELINE_VERSION = "4"
+# 5: attachment files beside a document (doc.별표5.hwp) become its 별표 provisions; chunks name the
+# attachments they refer to.
+PIPELINE_VERSION = "5"
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -68,6 +86,16 @@ class _Prepared:
     chunks: list[Chunk]
 
 
+@dataclass
+class _Attached:
+    """An attachment file read as a provision of its document."""
+
+    label: str
+    path: Path
+    provision: Provision
+    text_hash: str
+
+
 class Ingestor:
     """Holds the store and (lazily) the embedder for one or more ingest runs in a process."""
 
@@ -77,6 +105,8 @@ class Ingestor:
         self._embedder = embedder
         self.limits = LoadLimits.from_settings(settings)
         self.ocr = OcrOptions.from_settings(settings)
+        self._attachment_paths: list[str] = []
+        self._attachment_failures: list[dict[str, str]] = []
 
     @property
     def embedder(self) -> Embedder:
@@ -105,8 +135,15 @@ class Ingestor:
             scanned.append(display)
             if progress:
                 progress(done, len(candidates), display)
+            # Attachment files read with this document: their own failures are reported under their names.
+            self._attachment_paths = []
+            self._attachment_failures = []
             try:
-                outcome = self._ingest_file(file, root, dry_run)
+                try:
+                    outcome = self._ingest_file(file, root, dry_run)
+                finally:
+                    scanned.extend(self._attachment_paths)
+                    report.failed.extend(self._attachment_failures)
             except IngestError as exc:
                 failure = {"path": display, "error": str(exc)}
                 # The document a bodiless file names, so questions about it can be told why not.
@@ -143,6 +180,13 @@ class Ingestor:
     def _ingest_file(self, file: Path, root: Path, dry_run: bool) -> str | tuple[str, int, int]:
         if file.suffix.lower() not in SUPPORTED_SUFFIXES:
             raise IngestError(f"unsupported file type '{file.suffix.lower() or file.name}'")
+        attachment = file_label(file)
+        if attachment is not None and parent_document(file) is None:
+            stem, label = attachment
+            raise IngestError(
+                f"attachment file ({label}) but no document '{stem}.<md|pdf|hwp|…>' beside it; "
+                "name an attachment <document file stem>.<별표N|별지N>.<ext>"
+            )
         manifest = self.store.manifest
         key = str(file.resolve())
         file_hash = self._file_hash(file)
@@ -184,6 +228,9 @@ class Ingestor:
             for sidecar in sidecar_paths(file):  # metadata edits must redo the file too
                 if sidecar.is_file():
                     digest.update(sidecar.read_bytes())
+            for label, attached in attachment_files(file):  # so must an added, changed or removed 별표 file
+                digest.update(f"\0{label}\0{attached.name}\0".encode())
+                digest.update(attached.read_bytes())
         except OSError as exc:
             raise IngestError(f"cannot read file: {exc.strerror or exc}") from exc
         return digest.hexdigest()
@@ -191,6 +238,17 @@ class Ingestor:
     def _prepare(self, file: Path, root: Path) -> _Prepared:
         doc = load_file(file, root, self.limits, ocr=self.ocr)
         provisions = parse_document(doc)
+        attached = self._read_attachments(file, doc)
+        if attached:
+            # A file wins over a 별표 of the same label typed into the body.
+            labels = {a.label for a in attached}
+            provisions = [p for p in provisions if not (p.kind == "appendix" and p.article in labels)]
+            provisions += [a.provision for a in attached]
+            doc.extra["attachment_files"] = [
+                {"label": a.label, "path": str(a.path), "format": a.path.suffix.lower().lstrip("."),
+                 "sha256": a.text_hash}
+                for a in attached
+            ]
         version = doc.effective_date or UNDATED
         content_hash = _document_hash(doc, self.settings)
         chunks = chunk_document(
@@ -201,11 +259,35 @@ class Ingestor:
             version,
             content_hash,
         )
+        _annotate_attachments(chunks, doc, attached)
         chunks = [c for c in chunks if c.text.strip()]
         if not chunks:
             # A named document with nothing to index is as unanswerable as one without a body.
             raise IngestError("no text to index after parsing", doc_id=doc.doc_id, title=doc.title)
         return _Prepared(doc, version, content_hash, chunks)
+
+    def _read_attachments(self, file: Path, doc: Document) -> list[_Attached]:
+        """The attachment files beside ``file`` as provisions; one that cannot be read is reported under its
+        own name and the document goes on without it."""
+        entries = {e["label"]: e for e in doc.extra.get("attachment_entries") or []}
+        out: list[_Attached] = []
+        offset = len(doc.text)
+        for label, path in attachment_files(file):
+            self._attachment_paths.append(str(path))
+            try:
+                text = extract_file(path, self.limits, self.ocr).text
+            except IngestError as exc:
+                self._attachment_failures.append({"path": str(path), "error": f"attachment of {file.name}: {exc}"})
+                continue
+            if not text.strip():
+                self._attachment_failures.append({"path": str(path), "error": f"attachment of {file.name}: no text"})
+                continue
+            listed = title_label(str(entries.get(label, {}).get("title", "")))
+            first = next((line for line in text.splitlines() if line.strip()), "")
+            own = title_label(first.lstrip("# ").strip())
+            title = listed[1] if listed else own[1] if own and own[0] == label else ""
+            out.append(_Attached(label, path, appendix_provision(label, title, text, offset), sha256_text(text)))
+        return out
 
     def _write(self, prepared: _Prepared, file_row: FileRow) -> int:
         store, manifest = self.store, self.store.manifest
@@ -277,10 +359,33 @@ def _regroup(
     return out
 
 
+def _annotate_attachments(chunks: list[Chunk], doc: Document, attached: list[_Attached]) -> None:
+    """Each chunk names the attachments its text refers to (``attachments``, JSON); a chunk of an attachment
+    file names itself and points at that file (``source``, ``format``; no page of the document)."""
+    entries: dict[str, dict[str, object]] = {}
+    for item in doc.extra.get("attachment_entries") or []:
+        entries[str(item["label"])] = {**item, "indexed": False}
+    for a in attached:
+        fmt = a.path.suffix.lower().lstrip(".")
+        listed = entries.get(a.label) or Entry(a.label, f"[{a.label}] {a.provision.article_title}".strip()).to_json()
+        entries[a.label] = {**listed, "format": fmt, "indexed": True}
+    files = {a.label: a for a in attached}
+    for chunk in chunks:
+        meta = chunk.metadata
+        own = files.get(str(meta.get("article", ""))) if meta.get("provision_kind") == "appendix" else None
+        if own is not None:
+            meta.update(source=str(own.path), format=own.path.suffix.lower().lstrip("."), page_start=0, page_end=0)
+            meta["attachments"] = json.dumps([entries[own.label]], ensure_ascii=False)
+        else:
+            meta["attachments"] = chunk_attachments(chunk.text, entries)
+
+
 def _document_hash(doc: Document, settings: Settings) -> str:
     """What decides whether a document must be redone: its text, metadata and how it is chunked."""
     fields = {
         "text": sha256_text(doc.text),
+        "attachments": [(a["label"], a["sha256"]) for a in doc.extra.get("attachment_files") or []],
+        "attachment_entries": doc.extra.get("attachment_entries") or [],
         "title": doc.title,
         "kind": doc.kind,
         "jurisdiction": doc.jurisdiction,

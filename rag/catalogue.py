@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ingest.attachments import title_label
 from ingest.store.manifest import Manifest
 from rag.types import ChunkRecord
 
@@ -139,12 +140,18 @@ class Catalogue:
 
 
 def _attachment_titles(meta_json: str) -> tuple[str, ...]:
-    """Live attachment titles from a version's metadata; deleted ones ("[별표 4] 삭제<…>") say nothing."""
+    """Live attachment titles from a version's metadata; deleted ones ("[별표 4] 삭제<…>") say nothing, and
+    neither do those whose file was ingested (their text is indexed as the document's 별표 provision)."""
     try:
-        titles = json.loads(meta_json or "{}").get("attachments") or []
+        meta = json.loads(meta_json or "{}")
+        titles = meta.get("attachments") or []
+        indexed = {str(f.get("label")) for f in meta.get("attachment_files") or [] if isinstance(f, dict)}
     except (ValueError, AttributeError):
         return ()
-    return tuple(str(t) for t in titles if not re.search(r"\]\s*삭제", str(t)))
+    return tuple(
+        str(t) for t in titles
+        if not re.search(r"\]\s*삭제", str(t)) and (title_label(str(t)) or ("",))[0] not in indexed
+    )
 
 
 def normalise_filters(filters: Mapping[str, str] | None) -> dict[str, set[str]]:

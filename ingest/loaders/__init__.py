@@ -18,8 +18,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from ingest.attachments import parent_document
 from ingest.documents import Document, IngestError
-from ingest.loaders.common import MB, LoadLimits, is_sidecar, read_limited, sidecar_paths
+from ingest.loaders.common import MB, Extracted, LoadLimits, is_sidecar, read_limited, sidecar_paths
 from ingest.loaders.docx import extract_docx
 from ingest.loaders.html import extract_html
 from ingest.loaders.hwp import extract_hwp
@@ -33,6 +34,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "LoadLimits",
     "OcrOptions",
+    "extract_file",
     "iter_candidate_files",
     "load_file",
     "sidecar_paths",
@@ -64,6 +66,12 @@ def load_file(path: Path, root: Path | None, limits: LoadLimits, ocr: OcrOptions
     """
     if is_sidecar(path):
         raise IngestError("sidecar metadata file (.meta.yaml), not a document")
+    return build_document(extract_file(path, limits, ocr), path, root)
+
+
+def extract_file(path: Path, limits: LoadLimits, ocr: OcrOptions | None = None) -> Extracted:
+    """The text of a file in any supported format (and its sidecar's metadata), before it becomes a
+    ``Document``: attachments (별표 files) are read through this too."""
     suffix = path.suffix.lower()
     fmt = _FORMAT_OF_SUFFIX.get(suffix)
     if fmt is None:
@@ -71,18 +79,16 @@ def load_file(path: Path, root: Path | None, limits: LoadLimits, ocr: OcrOptions
     data = read_limited(path, limits)
     sidecar = _read_sidecar(path)
     if fmt == "pdf":
-        extracted = extract_pdf(data, sidecar, limits, ocr=ocr)
-    elif fmt == "hwpx":
-        extracted = extract_hwpx(data, sidecar)
-    elif fmt == "hwp":
-        extracted = extract_hwp(data, sidecar)
-    elif fmt == "docx":
-        extracted = extract_docx(data, sidecar)
-    elif fmt == "html":
-        extracted = extract_html(data, sidecar)
-    else:
-        extracted = extract_markdown(data, fmt, sidecar)
-    return build_document(extracted, path, root)
+        return extract_pdf(data, sidecar, limits, ocr=ocr)
+    if fmt == "hwpx":
+        return extract_hwpx(data, sidecar)
+    if fmt == "hwp":
+        return extract_hwp(data, sidecar)
+    if fmt == "docx":
+        return extract_docx(data, sidecar)
+    if fmt == "html":
+        return extract_html(data, sidecar)
+    return extract_markdown(data, fmt, sidecar)
 
 
 def _read_sidecar(path: Path) -> dict[str, object]:
@@ -123,18 +129,23 @@ def iter_candidate_files(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
             for file in _walk(given):
                 if once(file):
                     yield file, given
-        elif not is_sidecar(given) and once(given):
-            yield given, given.parent
+        elif not is_sidecar(given):
+            # An attachment (doc.별표5.hwp) given alone stands for its document, which reads it.
+            file = parent_document(given) or given
+            if once(file):
+                yield file, file.parent
 
 
 def _walk(root: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         # Pruning in place keeps os.walk out of hidden folders; sorting makes the order stable.
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        names = set(filenames)
         for name in sorted(filenames):
             # README files describe a folder for people; they are not regulations.
             if name.startswith(".") or name.upper().startswith("README"):
                 continue
             file = Path(dirpath, name)
-            if not is_sidecar(file):
+            # Attachments (doc.별표5.hwp) are read with the document beside them, not on their own.
+            if not is_sidecar(file) and parent_document(file, names) is None:
                 yield file

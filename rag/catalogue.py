@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from civicrag.legal.citation import department_names
 from ingest.attachments import title_label
 from ingest.store.manifest import Manifest
 from rag.types import ChunkRecord
@@ -176,6 +177,9 @@ def _in_force(valid_from: str | None, valid_to: str | None, as_of: str) -> bool:
 
 
 def _matches(key: str, text: str, wanted: set[str]) -> bool:
+    if key == "department":
+        # A document may name several departments (and a phone number): any one of them matches.
+        return bool(department_names(text) & wanted)
     if key in ("jurisdiction", "title"):
         # Long free-text values ("City of Somerville, Massachusetts (US)", "제주특별자치도"): a substring does.
         return any(w in text for w in wanted)

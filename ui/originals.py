@@ -9,6 +9,7 @@ sanitised HTML, so nothing in a document can run in the staff's browser.
 from __future__ import annotations
 
 import html
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,23 @@ def original_file(manifest: Manifest, doc_id: str, version: str | None) -> Path 
         path = Path(row.path)
         if path.is_file():
             return path
+    return None
+
+
+def attachment_file(manifest: Manifest, doc_id: str, version: str | None, label: str) -> Path | None:
+    """The ingested attachment file (별표 5) of a document version, as the manifest recorded it."""
+    rows = manifest.versions(doc_id)
+    rows.sort(key=lambda r: (r.version != version, r.version))
+    for row in rows:
+        try:
+            files = json.loads(row.meta_json or "{}").get("attachment_files") or []
+        except ValueError:
+            continue
+        for item in files:
+            if isinstance(item, dict) and item.get("label") == label:
+                path = Path(str(item.get("path", "")))
+                if path.is_file():
+                    return path
     return None
 
 

@@ -32,11 +32,11 @@ from civicrag.settings import Settings
 from ui.admin import AdminOps, documents_table
 from ui.auth import DEMO_USER, SESSION_KEY, User, Users
 from ui.feedback import FeedbackStore
-from ui.originals import CSP, RENDERED_SUFFIXES, document_title, original_file, render_original
+from ui.originals import CSP, RENDERED_SUFFIXES, attachment_file, document_title, original_file, render_original
 from ui.security import OriginGuard, TextError, clean_text, encodable
 from ui.sessions import LoginThrottle, Refusal, SessionStore
 
-FILTER_NAMES = ("jurisdiction", "kind", "doc", "doc_id", "language", "provision_kind", "article")
+FILTER_NAMES = ("jurisdiction", "kind", "doc", "doc_id", "language", "provision_kind", "article", "department")
 SESSION_COOKIE = "civicrag_session"
 _AUTH_SCOPE_KEY = "civicrag.auth"  # the request's resolved user (or throttle refusal), once per request
 
@@ -427,12 +427,13 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
         return {"revoked": session_id}
 
     # -- original documents ------------------------------------------------------------------
-    @app.get("/doc", tags=["index"], summary="The original file of an indexed document")
-    def original(user: UserDep, id: str, version: str | None = None) -> Response:
+    @app.get("/doc", tags=["index"], summary="The original file of an indexed document (or of its attachment)")
+    def original(user: UserDep, id: str, version: str | None = None, part: str | None = None) -> Response:
+        """``part`` names an ingested attachment (``별표 5``): its own file is served instead."""
         manifest = ctx.service.store.manifest
-        path = original_file(manifest, id, version)
+        path = attachment_file(manifest, id, version, part) if part else original_file(manifest, id, version)
         if path is None:
-            raise HTTPException(404, "no such document, or its file is gone")
+            raise HTTPException(404, "no such document or attachment, or its file is gone")
         headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
         suffix = path.suffix.lower()
         if suffix == ".pdf":

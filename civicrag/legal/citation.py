@@ -199,3 +199,9 @@ def _place(jurisdiction: str, title: str) -> str:
         return name
     m = _PLACE_IN_TITLE.search(title)
     return m.group(1).strip() if m else ""
+
+
+def department_names(value: str) -> set[str]:
+    """The departments a 담당부서 value names: ``관광산업과, 관광정책과(710-3312)`` → {관광산업과, 관광정책과}."""
+    parts = [p.strip() for p in re.split(r"[,/;]", value or "")]
+    return {re.sub(r"\s*\([^)]*\)\s*$", "", p).strip() for p in parts if p.strip()}

@@ -231,7 +231,7 @@ def _copy_button(text: str, lang: Lang, label_key: str, extra_class: str = "") -
     return (
         f"<button type='button' class='{classes}' data-copy='{e(text, quote=True)}' "
         f"data-done='{e(t(lang, 'copied'), quote=True)}' data-fail='{e(t(lang, 'copy_failed'), quote=True)}' "
-        f"title='{label}' aria-label='{label}'>📋 {e(t(lang, 'copy'))}</button>"
+        f"title='{label}' aria-label='{label}'>{e(t(lang, 'copy'))}</button>"
     )
 
 

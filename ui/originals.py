@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ingest.attachments import attachment_files
 from ingest.store.manifest import Manifest
 
 # Tags and attributes an original may keep after sanitising (nh3 = the Ammonia sanitiser).
@@ -55,6 +56,12 @@ def attachment_file(manifest: Manifest, doc_id: str, version: str | None, label:
                 path = Path(str(item.get("path", "")))
                 if path.is_file():
                     return path
+    # Moved with its document since it was ingested (same bytes, so not re-ingested): look beside the document.
+    document = original_file(manifest, doc_id, version)
+    if document is not None:
+        for found, path in attachment_files(document):
+            if found == label:
+                return path
     return None
 
 

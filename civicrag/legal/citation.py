@@ -57,7 +57,9 @@ def label_path(units: Sequence[Unit], index: int, paragraph: str = "") -> tuple[
 
 def _level(unit: Unit, lowercase_last: str, nested: bool) -> tuple[int, str] | None:
     text = unit.text
-    if text[:1] in CIRCLED:
+    if not text:
+        return None
+    if text[0] in CIRCLED:
         return 0, text[0]
     if m := _KO_ITEM.match(text):
         return 1, f"{m.group(1)}의{m.group(2)}." if m.group(2) else f"{m.group(1)}."
@@ -85,7 +87,7 @@ def pinpoint(labels: Sequence[str], korean: bool) -> str:
     for label in labels:
         if not korean:
             out.append(label if label.startswith("(") else f"({label.rstrip('.)')})")
-        elif label[:1] in CIRCLED:
+        elif label and label[0] in CIRCLED:
             out.append(f"제{CIRCLED.index(label[0]) + 1}항")
         elif m := _KO_ITEM.match(label):
             out.append(f"제{m.group(1)}호" + (f"의{m.group(2)}" if m.group(2) else ""))

@@ -98,3 +98,10 @@ def test_english_formal_citation_names_the_code() -> None:
     assert formal_citation(ordinance, ("(a)",)) == "Sampleton Noise Control Ordinance, Section 3(a)"
     manual = {"title": "Library Staff Manual", "language": "en", "kind": "manual", "article": "", "page_start": 4}
     assert formal_citation(manual) == "Library Staff Manual, p. 4"
+
+
+def test_no_labels_anywhere() -> None:
+    # A provision without 항 or 호 (and a chunk whose paragraph metadata is empty) cites the article alone.
+    assert _path("제9조(운영시간)\n운영시간은 도지사가 정한다.", "운영시간은") == ()
+    assert _path("제9조(운영시간)\n1. 평일\n2. 주말", "2.", paragraph="") == ("2.",)
+    assert pinpoint(("",), korean=True) == ""

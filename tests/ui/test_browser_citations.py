@@ -162,11 +162,22 @@ def test_copy_buttons_department_and_attachment(browser: Any, citations_server: 
     assert table.locator("a.cr-original").get_attribute("href") == href
     page.screenshot(path=str(artifacts / "13-attachment-answers.png"), full_page=True)
 
-    # The department filter: a dropdown like the jurisdiction one.
+    # An English code: the code's name and the quoted subsection; no department, so no contact line.
+    mayor = "SECTION 3-1: how long is the mayor's term of office?"
+    _ask(page, mayor, 2)
+    charter = page.locator("#cr-sources #cr-src-1")
+    assert charter.locator(".cr-formal-text").inner_text() == "Fixtureville City Charter, Section 3-1(b)"
+    assert charter.locator(".cr-dept").count() == 0
+
+    # The department filter: a dropdown like the jurisdiction one, listing the departments of the index.
     page.locator("#cr-filters").get_by_text("검색 범위").click()
     page.locator("#cr-department input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert [o.replace("✓", "").strip() for o in options] == ["(전체 / all)", "교통정책과"]  # ✓ marks the chosen
     page.get_by_role("option", name="교통정책과").click()
-    _ask(page, "불법주차 견인 비용은 누가 부담하나요?", 2)
+    _ask(page, mayor, 3)  # the charter is no 교통정책과 document
+    assert page.locator("#cr-sources .cr-notfound").count() == 1
+    _ask(page, "불법주차 견인 비용은 누가 부담하나요?", 4)
     assert "문의: 교통정책과" in page.locator("#cr-sources #cr-src-1").inner_text()
     page.screenshot(path=str(artifacts / "14-department-filter.png"), full_page=True)
     context.close()

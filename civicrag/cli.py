@@ -88,7 +88,8 @@ def ingest(
             f"({report.embedded} newly embedded) in {report.seconds:.1f} s"
         )
         for failure in report.failed:
-            print(f"FAILED {failure['path']}: {failure['error']}")
+            again = " (unchanged since it failed: not read again)" if failure.get("unchanged") else ""
+            print(f"FAILED {failure['path']}: {failure['error']}{again}")
     raise typer.Exit(report.exit_code)
 
 
@@ -159,6 +160,9 @@ def ask(
         ),
     ] = None,
     as_json: JsonOption = False,
+    log_gaps: Annotated[
+        bool, typer.Option("--log", help="Log refused questions to the content-gap log (civicrag report gaps).")
+    ] = False,
     data_dir: DataDirOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -193,13 +197,17 @@ def ask(
     except ConfigError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from exc
+    gaps = _cli_gap_log(settings) if log_gaps else None
     try:
         if jsonl is not None:
-            failed = _ask_jsonl(service, jsonl, k, as_of, parsed)
+            failed = _ask_jsonl(service, jsonl, k, as_of, parsed, gaps)
             raise typer.Exit(1 if failed else 0)
         assert question is not None
         if as_json:
-            _print_json(service.ask(question, k=k, as_of=as_of, filters=parsed).to_dict())
+            data = service.ask(question, k=k, as_of=as_of, filters=parsed).to_dict()
+            if gaps is not None:
+                gaps.refused(data, _os_user(), "cli")
+            _print_json(data)
             return
         result = None
         for event in service.stream(question, k=k, as_of=as_of, filters=parsed):
@@ -208,6 +216,8 @@ def ask(
                 sys.stdout.flush()
             elif event.type == "done":
                 result = event.result
+        if result is not None and gaps is not None:
+            gaps.refused(result.to_dict(), _os_user(), "cli")
         if result is not None and result.citations:
             print()
             korean = result.language == "ko"
@@ -223,9 +233,29 @@ def ask(
                         print(f"    {'첨부' if korean else 'Attachment'}: {a.get('title') or a.get('label')}{link}")
     finally:
         service.close()
+        if gaps is not None:
+            gaps.close()  # writes what is queued
 
 
-def _ask_jsonl(service: Any, path: Path, k: int | None, as_of: str | None, filters: dict[str, str]) -> int:
+def _cli_gap_log(settings: Settings) -> Any:
+    from ui.gaps import GapLog
+
+    return GapLog.for_settings(settings)
+
+
+def _os_user() -> str:
+    """Who asked on the command line: the login name (left out of reports unless --with-users)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "cli"
+
+
+def _ask_jsonl(
+    service: Any, path: Path, k: int | None, as_of: str | None, filters: dict[str, str], gaps: Any = None
+) -> int:
     """One result per input line, in order; a bad line yields an ``error`` object and the run goes on."""
     failed = 0
     with path.open(encoding="utf-8") as lines:
@@ -239,7 +269,10 @@ def _ask_jsonl(service: Any, path: Path, k: int | None, as_of: str | None, filte
                     as_of=item.get("as_of") or as_of, filters=item.get("filters") or filters,
                     id=None if item.get("id") is None else str(item["id"]),
                 )
-                _print_json(result.to_dict())
+                data = result.to_dict()
+                if gaps is not None:
+                    gaps.refused(data, _os_user(), "cli")
+                _print_json(data)
             except (ValueError, KeyError, TypeError) as exc:
                 failed += 1
                 _print_json({"id": None, "line": number, "error": f"{type(exc).__name__}: {exc}"})
@@ -273,6 +306,55 @@ def serve(
     except ConfigError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from exc
+
+
+report_app = typer.Typer(help="Reports for maintainers.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("gaps")
+def report_gaps(
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only questions logged on or after YYYY-MM-DD (UTC).")
+    ] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV, one row per topic, instead of text.")] = False,
+    with_users: Annotated[
+        bool, typer.Option("--with-users", help="Include who asked (personal data: left out by default).")
+    ] = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Refused and 👎 questions grouped by document and topic, per week, and what is most often missing."""
+    from datetime import date
+
+    from ui.gaps import build_report, gap_log_path, report_csv, report_text
+
+    if since:
+        try:
+            since = date.fromisoformat(since).isoformat()
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] --since wants YYYY-MM-DD, got {since!r}", highlight=False)
+            raise typer.Exit(2) from exc
+    if as_csv and as_json:
+        err.print("[red]error:[/red] choose one of --csv and --json", highlight=False)
+        raise typer.Exit(2)
+    settings = _settings(config, data_dir)
+    path = gap_log_path(settings)
+    if path.is_file():
+        log = _cli_gap_log(settings)
+        try:
+            report = log.report(since, with_users=with_users)
+        finally:
+            log.close()
+    else:  # nothing logged yet: an empty report, and no file created by reading
+        report = build_report([], since=since, with_users=with_users)
+    if as_csv:
+        sys.stdout.write(report_csv(report))
+    elif as_json:
+        _print_json(report.to_dict())
+    else:
+        sys.stdout.write(report_text(report))
 
 
 @app.command("hash-password")

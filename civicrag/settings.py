@@ -103,9 +103,26 @@ class Settings(BaseSettings):
     chroma_ssl: bool = False
     chroma_collection: str = Field("civicrag", description="Collection name prefix; the embedder is appended.")
 
-    # -- ingestion limits ----------------------------------------------------
+    # -- ingestion limits (per file; a file over one is reported by name, the rest of the batch goes on) ---
     limit_file_mb: float = Field(50.0, gt=0, description="Larger files are refused.")
     limit_pdf_pages: int = Field(2000, ge=1)
+    # The largest real document in ../shared/corpus (benchmarks/document_sizes.py, 1,292 documents, 2026-12-03)
+    # is the Somerville code of ordinances: 2,207,554 characters, 2,610 chunks (15,745 vectors with its units);
+    # typed into HWPX by python-hwpx its one section is a 4.98 MB XML part (DOCX: 2.72 MB), and with Hancom's
+    # own markup (about 300 bytes a paragraph and 170 a laid-out line, as in tests/fixtures/formats/anthem.hwpx)
+    # about 10 MB. The defaults leave 3-4x: 8 M characters, 10,000 chunks, 32 MB a part.
+    limit_chars: int = Field(
+        8_000_000, ge=1000, description="Most characters of text one file may give; the largest real document "
+        "(Somerville code) has 2,207,554.",
+    )
+    limit_chunks: int = Field(
+        10_000, ge=1, description="Most chunks one file may give (embedding them holds the ingest lock); the "
+        "largest real document has 2,610.",
+    )
+    limit_part_mb: float = Field(
+        32.0, gt=0, description="Most MB one compressed part (HWPX/DOCX zip member, HWP BodyText stream) may "
+        "unpack to, checked while unpacking; all parts of a file 4x this. The largest real document as HWPX: ~10 MB.",
+    )
 
     # -- ocr (scanned PDF pages; needs the tesseract binary) -------------------
     ocr_enabled: bool = Field(True, description="OCR PDF pages that have no text layer, when Tesseract is installed.")
@@ -203,6 +220,16 @@ class Settings(BaseSettings):
     upload_max_mb: float = Field(20.0, gt=0, description="Largest document an admin may upload.")
     ingest_sources: list[Path] = Field(
         default_factory=list, description="Folders a re-ingest from the admin console scans, besides uploads."
+    )
+
+    # -- content-gap log (ui.gaps; `civicrag report gaps`, the admin console) ---------------
+    gap_log: bool = Field(
+        True, description="Log every refused question and every 👎 to DATA_DIR/gaps.sqlite3 (web server; "
+        "`civicrag ask` only with --log), so maintainers see what to ingest next.",
+    )
+    gap_log_users: bool = Field(
+        True, description="Record who asked each logged question. Reports and exports leave user names out "
+        "unless an admin asks for them (--with-users, the console's checkbox); off = never stored.",
     )
 
     @field_validator("allowed_origins")

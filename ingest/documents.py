@@ -20,12 +20,18 @@ class IngestError(Exception):
     ``doc_id`` and ``title`` are set when the file names a document even though it cannot be
     indexed (front matter without a body): the manifest keeps them so a question about that
     document is told why it cannot be answered instead of being answered from another one.
+
+    ``transient`` marks a failure that is not the file's own (it could not be read, Tesseract timed
+    out or could not run): the file is tried again next time even when its bytes are unchanged.
     """
 
-    def __init__(self, message: str, *, doc_id: str | None = None, title: str | None = None):
+    def __init__(
+        self, message: str, *, doc_id: str | None = None, title: str | None = None, transient: bool = False
+    ):
         super().__init__(message)
         self.doc_id = doc_id
         self.title = title
+        self.transient = transient
 
 
 @dataclass

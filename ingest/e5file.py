@@ -185,13 +185,18 @@ def quantize(values: np.ndarray) -> bytes:
 
 
 def apply_delta(base: Path, factors: dict[str, np.ndarray], out: Path) -> None:
-    """Write ``base`` with every adapted matrix replaced by ``Q4(W + B @ A)``.
+    """Write ``base`` with the changes of ``eval.training.encoder`` applied.
 
-    ``factors`` maps ``"<tensor>:A"`` (rank x nin) and ``"<tensor>:B"`` (nout x rank, scaling folded in),
-    as ``eval.training.encoder`` exports them. The result is what the training's fake quantisation ran.
+    ``factors`` maps ``"<tensor>:A"`` (rank x nin) and ``"<tensor>:B"`` (nout x rank, scaling folded in) of an
+    adapted matrix, written as ``Q4(W + B @ A)`` (what the training's fake quantisation ran), and
+    ``"<tensor>:delta"`` of a float32 tensor (a bias, a layer norm), added exactly. Other keys (``query:out``)
+    are applied outside the engine and ignored here.
     """
     file = read(base)
-    names = sorted({key.rsplit(":", 1)[0] for key in factors})
+    for key in sorted(k for k in factors if k.endswith(":delta")):
+        name = key.rsplit(":", 1)[0]
+        file.set_weight(name, file.weight(name) + factors[key].astype(np.float32).reshape(-1))
+    names = sorted({key.rsplit(":", 1)[0] for key in factors if key.endswith((":A", ":B"))})
     for name in names:
         a, b = factors[f"{name}:A"], factors[f"{name}:B"]
         shape = (b.shape[0], a.shape[1])

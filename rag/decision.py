@@ -78,9 +78,11 @@ class Decider:
     def candidates(self, query: Query, chunks: Sequence[ScoredChunk], vector: np.ndarray | None
                    ) -> tuple[list[Candidate], list[dict[str, float]], QueryView]:
         """Candidate provisions with their features and the reranker's probability, in retrieval order."""
-        candidates = group(chunks, self.catalogue, self.unit_vectors, self.chunk_vectors, self.limit)
+        candidates = group(chunks, self.catalogue, self.unit_vectors, self.chunk_vectors, self.limit,
+                           tokenize=self.scorer.tokens)
         view = self.view(query, vector)
-        rows = candidate_features(view, candidates, self._chunk_cos(vector), self.catalogue.row_of.get, loose_key)
+        rows = candidate_features(view, candidates, self._chunk_cos(vector), self.catalogue.row_of.get, loose_key,
+                                  self._attachments_of)
         for candidate, row, p in zip(candidates, rows, self.models.rank(rows), strict=True):
             candidate.score = float(p)
             candidate.features = row
@@ -97,8 +99,7 @@ class Decider:
                      [c for c in ranked if c.jurisdiction.casefold() != jurisdiction]
         lead = ranked[0]
         evidence, units = self._evidence(view, lead, ranked)
-        attachments = self._attachments(ranked[:3])
-        features = answer_features(view, ranked, [c.features for c in ranked], attachments)
+        features = answer_features(query.kind, ranked, [c.features for c in ranked])
         answerability = self._answerability(query, lead, features)
         return Decision(ranked, evidence, units, answerability, jurisdiction if others else "", others, rows)
 
@@ -118,9 +119,10 @@ class Decider:
         spanned = {c.jurisdiction.casefold() for c in lead_set if c.jurisdiction}
         if len(spanned) < 2:
             return "", []
-        present = {c.jurisdiction.casefold() for c in ranked}
         lead = ranked[0].jurisdiction.casefold()
-        chosen = self.default_jurisdiction if self.default_jurisdiction in present else lead
+        # The default is given as staff name it ("Somerville", "제주"): any jurisdiction containing it.
+        defaults = [j for j in spanned if self.default_jurisdiction and self.default_jurisdiction in j]
+        chosen = defaults[0] if defaults else lead
         others: dict[str, Candidate] = {}
         for c in ranked:
             j = c.jurisdiction.casefold()
@@ -154,15 +156,8 @@ class Decider:
         units.sort(key=lambda u: (-u.score, u.chunk_rank, u.unit.index))
         return evidence, units
 
-    def _attachments(self, candidates: Sequence[Candidate]) -> list[str]:
-        seen: set[tuple[str, str]] = set()
-        titles: list[str] = []
-        for c in candidates:
-            key = (c.doc_id, c.best.chunk.version)
-            if key not in seen:
-                seen.add(key)
-                titles.extend(self.catalogue.attachments.get(key, ()))
-        return titles
+    def _attachments_of(self, candidate: Candidate) -> tuple[str, ...]:
+        return self.catalogue.attachments.get((candidate.doc_id, candidate.best.chunk.version), ())
 
     def _answerability(self, query: Query, lead: Candidate, features: Mapping[str, float]) -> Answerability:
         p = self.models.answerable(features)
@@ -172,7 +167,7 @@ class Decider:
             return Answerability(True, round(max(p, self.models.threshold), 4), "the question names this provision",
                                  shown)
         topic = query.topic_tokens(self.tokenize)
-        lead_tokens = self._tokens_of(lead)
+        lead_tokens = self.tokens_of(lead)
         if topic and not any(t in lead_tokens for t in topic):
             # Rule 2: the lead must be about what the question is about.
             return Answerability(False, round(min(p, 0.0), 4), "no provision on this topic", shown)
@@ -188,11 +183,11 @@ class Decider:
             reason = "the provisions on this topic do not state the detail asked"
         return Answerability(False, round(p, 4), reason, shown)
 
-    def _tokens_of(self, candidate: Candidate) -> frozenset[str]:
+    def tokens_of(self, candidate: Candidate) -> frozenset[str]:
+        """Every token of the provision: its units, its title, its document's title (rule 2 reads them)."""
         meta = candidate.best.chunk.metadata
-        parts = [candidate.best.chunk.title, str(meta.get("article_title", ""))]
-        parts.extend(dict.fromkeys(u.chunk.chunk.text for u in candidate.units))
-        return frozenset().union(*(self.scorer.tokens(p) for p in parts))
+        titles = (self.scorer.tokens(p) for p in (candidate.best.chunk.title, str(meta.get("article_title", ""))))
+        return frozenset().union(*titles, *(u.tokens for u in candidate.units))
 
 
 def _rescored(chunk: ScoredChunk, probability: float, pinned: bool) -> ScoredChunk:

@@ -27,6 +27,10 @@ def detect_language(text: str, default: Language = "ko") -> Language:
 
 PHRASES: dict[str, dict[Language, str]] = {
     "not_found": {"ko": "규정에서 찾을 수 없습니다.", "en": "Not found in the regulations."},
+    "rephrase": {
+        "ko": "질문에서 찾아볼 낱말을 찾지 못했습니다. 궁금한 규정이나 내용을 문장으로 다시 물어봐 주세요.",
+        "en": "There is nothing in the question to look up; please ask again in words (what rule, fee or body).",
+    },
     "possibly_related": {"ko": "관련이 있을 수 있는 조문", "en": "Possibly related provisions"},
     "related": {"ko": "관련 조문", "en": "Related provisions"},
     "whole_provision": {"ko": "조문 전체", "en": "The whole provision"},

@@ -159,7 +159,7 @@ class RagService:
         catalogue = Catalogue.load(self.store.manifest)
         tokens = [toks for _, _, _, toks in self.store.manifest.live_chunks()]
         dense = None if self.settings.retrieval_dense_backend == "chroma" else self._read_vectors(catalogue)
-        units = UnitVectors.build(catalogue, list(self.store.manifest.live_unit_vectors()), self._dim())
+        units = UnitVectors.build(catalogue, list(self.store.manifest.live_units()), self._dim())
         return self.assemble(
             generation, catalogue, tokens, dense, self.store.lexical(),
             empty_documents=self.store.manifest.empty_documents(), unit_vectors=units,
@@ -315,14 +315,19 @@ class RagService:
             jurisdictions=loaded.jurisdictions.named(rewrite.question),
         )
 
-    def decide(self, query: Query) -> tuple[list[ScoredChunk], Decision]:
-        """Retrieval, then the learned decisions: the candidates ranked, the lead's units, answerability."""
+    def retrieve_for(self, query: Query) -> tuple[list[ScoredChunk], np.ndarray | None]:
+        """The fused chunk pool the reranker reads, and the query vector the dense leg used."""
         loaded = self.load()
         chunks = loaded.hybrid.retrieve(
             query.text, _scoped_filters(query, loaded.jurisdictions), query.as_of, CHUNK_POOL, refs=query.refs
         )
         vector = loaded.legs["dense"].vector(query.text) if chunks else None  # type: ignore[attr-defined]
-        return chunks, loaded.decider.decide(query, chunks, vector)
+        return chunks, vector
+
+    def decide(self, query: Query) -> tuple[list[ScoredChunk], Decision]:
+        """Retrieval, then the learned decisions: the candidates ranked, the lead's units, answerability."""
+        chunks, vector = self.retrieve_for(query)
+        return chunks, self.load().decider.decide(query, chunks, vector)
 
     def stream(
         self,
@@ -337,6 +342,17 @@ class RagService:
         started = time.perf_counter()
         loaded = self.load()
         query = self.query(question, history, as_of, filters)
+        if not _askable(query, loaded.scorer):
+            # Whitespace, emoji, keyboard mash: nothing to search with, so no provision may be "found".
+            text = phrase("rephrase", query.language)
+            yield StreamEvent("delta", text=text)
+            yield StreamEvent("done", result=Result(
+                id=id, question=question, answer=text, refused=True, language=query.language, citations=[],
+                retrieved=[], timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)},
+                as_of=query.as_of, filters=query.filters, mode="none",
+                answerability=Answerability(False, 0.0, "nothing in the question to search with"),
+            ))
+            return
         _chunks, decision = self.decide(query)
         retrieved = _retrieved(decision)
         t_retrieve = time.perf_counter()
@@ -422,6 +438,14 @@ class RagService:
             with contextlib.suppress(LlmError):  # on failure the deterministic rewrite stands
                 rewrite.question = self.llm.rewrite(question, turns, language)
         return rewrite
+
+
+def _askable(query: Query, scorer: EvidenceScorer) -> bool:
+    """A question can be searched when it has a letter or digit and a word (or provision number) the indexed
+    regulations use; "   ", "🙂🙂" and "asdfjkl" have neither."""
+    if not any(ch.isalnum() for ch in query.text):
+        return False
+    return bool(query.refs.articles or query.refs.docs) or any(scorer.known(t) for t in query.tokens)
 
 
 def _retrieved(decision: Decision) -> list[Retrieved]:

@@ -32,6 +32,7 @@ from civicrag.settings import Settings
 from ui.admin import AdminOps, documents_table
 from ui.auth import DEMO_USER, SESSION_KEY, User, Users
 from ui.feedback import FeedbackStore
+from ui.gaps import GapLog, report_csv
 from ui.originals import CSP, RENDERED_SUFFIXES, attachment_file, document_title, original_file, render_original
 from ui.security import OriginGuard, TextError, clean_text, encodable
 from ui.sessions import LoginThrottle, Refusal, SessionStore
@@ -59,6 +60,7 @@ class AppContext:
     admin: AdminOps
     sessions: SessionStore
     throttle: LoginThrottle
+    gaps: GapLog | None = None  # refused questions and 👎 (settings.gap_log)
     extra: dict[str, Any] = field(default_factory=dict)
     # bcrypt runs here, two at a time: off the event loop, and never more than the cores can take.
     password_pool: ThreadPoolExecutor = field(
@@ -83,6 +85,7 @@ class AppContext:
                 auth_db, after=settings.login_throttle_after, base_s=settings.login_throttle_base_s,
                 max_s=settings.login_throttle_max_s, window_s=settings.login_failure_window_s,
             ),
+            gaps=GapLog.for_settings(settings) if settings.gap_log else None,
         )
 
     async def check_password(self, name: str, password: str, address: str) -> User | Refusal | None:
@@ -134,6 +137,8 @@ class AppContext:
         self.password_pool.shutdown(wait=False)
         self.sessions.close()
         self.throttle.close()
+        if self.gaps is not None:
+            self.gaps.close()  # writes what is still queued
 
 
 # -- request bodies ------------------------------------------------------------------
@@ -369,7 +374,10 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
         history = [t.model_dump() for t in body.history or []]
         result = ctx.service.ask(body.question, history=history or None, k=body.k, as_of=body.as_of or None,
                                  filters=filters)
-        return result.to_dict()  # type: ignore[no-any-return]
+        data: dict[str, Any] = result.to_dict()
+        if ctx.gaps is not None:
+            ctx.gaps.refused(data, user.name, "api")  # enqueued; written off the answer path
+        return data
 
     @app.get("/api/status", tags=["index"], summary="What is indexed, failures, and the running ingest")
     def api_status(user: UserDep) -> dict[str, Any]:
@@ -414,6 +422,18 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
         return PlainTextResponse(
             ctx.feedback.to_csv(), media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": "attachment; filename=civicrag-feedback.csv"},
+        )
+
+    @app.get("/api/gaps", tags=["admin"], summary="Content-gap report: refused and 👎 questions, grouped (admin)")
+    def api_gaps(admin: AdminDep, since: str | None = None, with_users: bool = False) -> dict[str, Any]:
+        return _gap_log(ctx).report(_since(since), with_users=with_users).to_dict()
+
+    @app.get("/api/gaps.csv", tags=["admin"], summary="Content-gap report as CSV, one row per topic (admin)")
+    def api_gaps_csv(admin: AdminDep, since: str | None = None, with_users: bool = False) -> PlainTextResponse:
+        report = _gap_log(ctx).report(_since(since), with_users=with_users)
+        return PlainTextResponse(
+            report_csv(report), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": "attachment; filename=civicrag-gaps.csv"},
         )
 
     @app.get("/api/sessions", tags=["admin"], summary="Live login sessions (admin)")
@@ -492,6 +512,21 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
         https_too=settings.session_https_only,
     )
     return app
+
+
+def _gap_log(ctx: AppContext) -> GapLog:
+    if ctx.gaps is None:
+        raise HTTPException(404, "the content-gap log is off (setting gap_log)")
+    return ctx.gaps
+
+
+def _since(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise HTTPException(422, f"since wants YYYY-MM-DD, got {value!r}") from exc
 
 
 def _lifespan(ctx: AppContext) -> Any:

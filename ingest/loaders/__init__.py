@@ -4,9 +4,10 @@ pages), HTML, HWPX, HWP 5 and DOCX.
 Public surface::
 
     SUPPORTED_SUFFIXES                      # suffixes load_file can read
-    LoadLimits(max_file_bytes, max_pdf_pages)
+    LoadLimits(max_file_bytes, max_pdf_pages, max_chars, max_part_bytes)
     OcrOptions(enabled, languages, dpi, max_pages)   # OcrOptions.from_settings(settings)
     load_file(path, root, limits, ocr=None) -> Document   # raises IngestError(one-line reason)
+    extract_file(path, limits, ocr=None) -> Extracted     # the text before it is a Document (attachments)
     iter_candidate_files(paths) -> (file, root) ...  # what to try loading, unsupported files included
 
 ``IngestError`` messages never contain the path: the caller prefixes it.
@@ -66,12 +67,19 @@ def load_file(path: Path, root: Path | None, limits: LoadLimits, ocr: OcrOptions
     """
     if is_sidecar(path):
         raise IngestError("sidecar metadata file (.meta.yaml), not a document")
-    return build_document(extract_file(path, limits, ocr), path, root)
+    doc = build_document(extract_file(path, limits, ocr), path, root)
+    # Named in the error: the document is known to exist, it is only too big to index.
+    limits.check_chars(len(doc.text), doc_id=doc.doc_id, title=doc.title)
+    return doc
 
 
 def extract_file(path: Path, limits: LoadLimits, ocr: OcrOptions | None = None) -> Extracted:
     """The text of a file in any supported format (and its sidecar's metadata), before it becomes a
-    ``Document``: attachments (별표 files) are read through this too."""
+    ``Document``: attachments (별표 files) are read through this too.
+
+    The limits on bytes, PDF pages and unpacked parts apply here (characters too, while a HWP/HWPX is
+    unpacked); the cap on the whole text is the caller's, which can name what the text belongs to
+    (``load_file``: the document; the pipeline: the attachment file)."""
     suffix = path.suffix.lower()
     fmt = _FORMAT_OF_SUFFIX.get(suffix)
     if fmt is None:
@@ -81,11 +89,11 @@ def extract_file(path: Path, limits: LoadLimits, ocr: OcrOptions | None = None) 
     if fmt == "pdf":
         return extract_pdf(data, sidecar, limits, ocr=ocr)
     if fmt == "hwpx":
-        return extract_hwpx(data, sidecar)
+        return extract_hwpx(data, sidecar, limits)
     if fmt == "hwp":
-        return extract_hwp(data, sidecar)
+        return extract_hwp(data, sidecar, limits)
     if fmt == "docx":
-        return extract_docx(data, sidecar)
+        return extract_docx(data, sidecar, limits)
     if fmt == "html":
         return extract_html(data, sidecar)
     return extract_markdown(data, fmt, sidecar)
@@ -102,7 +110,8 @@ def _read_sidecar(path: Path) -> dict[str, object]:
             source = sidecar.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8"
-            raise IngestError(f"cannot read sidecar {sidecar.name}: {reason}") from None
+            transient = isinstance(exc, OSError)
+            raise IngestError(f"cannot read sidecar {sidecar.name}: {reason}", transient=transient) from None
         return parse_yaml_mapping(source, what=f"YAML in sidecar {sidecar.name}")
     return {}
 

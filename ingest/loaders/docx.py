@@ -16,7 +16,7 @@ import zipfile
 from typing import Any
 
 from ingest.documents import IngestError
-from ingest.loaders.common import Extracted, LineBuffer, collapse_spaces
+from ingest.loaders.common import Extracted, LineBuffer, LoadLimits, PartBudget, collapse_spaces
 
 # "Heading 1" … "Heading 9" (English style ids survive localisation: a Korean Word still says Heading1).
 _HEADING_STYLE = re.compile(r"^(?:heading|제목)\s*(\d)$", re.IGNORECASE)
@@ -25,7 +25,10 @@ _DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessi
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def extract_docx(data: bytes, sidecar: dict[str, Any]) -> Extracted:
+def extract_docx(data: bytes, sidecar: dict[str, Any], limits: LoadLimits) -> Extracted:
+    """Every zip member is held to ``limits.max_part_bytes`` by its declared size before python-docx opens
+    the package: python-docx reads members through ``zipfile``, which never returns more bytes than the
+    size a member declares (more fails its CRC), so the declared sizes bound what is unpacked."""
     if data.startswith(_OLE_MAGIC):
         # Word saves a password-protected .docx as an OLE container holding the encrypted package.
         if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data:
@@ -34,6 +37,9 @@ def extract_docx(data: bytes, sidecar: dict[str, Any]) -> Extracted:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             has_types = "[Content_Types].xml" in archive.namelist()
+            budget = PartBudget(limits, "DOCX")
+            for info in archive.infolist():
+                budget.take(info.filename, info.file_size)
     except zipfile.BadZipFile:
         raise IngestError("corrupt DOCX: not a zip archive") from None
     if not has_types:

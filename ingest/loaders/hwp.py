@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.documents import IngestError
-from ingest.loaders.common import Extracted, LineBuffer, collapse_spaces
+from ingest.loaders.common import Extracted, LineBuffer, LoadLimits, PartBudget, collapse_spaces
 from ingest.loaders.hwpx import extract_hwpx, first_line_title
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -58,8 +58,6 @@ _TAG_LIST_HEADER = _HWPTAG_BEGIN + 56
 _CHAR_CONTROLS = frozenset({0, 10, 13, 24, 25, 26, 27, 28, 29, 30, 31})
 # Controls whose paragraphs are not running text: page header/footer, hidden comment, 덧말 is kept.
 _SKIP_CONTROLS = frozenset({"head", "foot", "tcmt"})
-# A BodyText section is a few MB at most; more after inflating is a deflate bomb.
-_MAX_SECTION_BYTES = 256 * 1024 * 1024
 _MAX_DEPTH = 64  # nested tables/boxes deeper than this are junk, not a regulation
 
 
@@ -71,12 +69,14 @@ class _Record:
     children: list[_Record] = field(default_factory=list)
 
 
-def extract_hwp(data: bytes, sidecar: dict[str, Any]) -> Extracted:
+def extract_hwp(data: bytes, sidecar: dict[str, Any], limits: LoadLimits) -> Extracted:
+    """Each BodyText stream is inflated within ``limits.max_part_bytes`` (a deflate bomb is cut off there,
+    not unpacked), and the text read so far is held to ``limits.max_chars`` after each section."""
     if data.startswith(_HWP3_SIGNATURE):
         raise IngestError("HWP 3.0 or older: not supported (save it as HWP 5 or HWPX in Hancom Office)")
     if data.startswith(b"PK\x03\x04"):
         # HWPX packages are sometimes given the .hwp name; the content decides.
-        extracted = extract_hwpx(data, sidecar)
+        extracted = extract_hwpx(data, sidecar, limits)
         extracted.extra["container"] = "hwpx"
         return extracted
     if not data.startswith(_OLE_MAGIC):
@@ -107,10 +107,17 @@ def extract_hwp(data: bytes, sidecar: dict[str, Any]) -> Extracted:
         if not names:
             raise IngestError("corrupt HWP: no BodyText/Section stream")
         compressed = bool(flags & _FLAG_COMPRESSED)
+        budget = PartBudget(limits, "HWP")
         sections: list[str] = []
+        n_chars = 0
         for name in names:
             raw = _stream(ole, name) or b""
-            body = _inflate(raw, name) if compressed else raw
+            if compressed:
+                body = _inflate(raw, name, budget)
+            else:
+                budget.take(name, len(raw))  # stored as is, inside the (size-capped) file
+                body = raw
+            del raw
             records = _tree(_records(body, name))
             writer = _Writer()
             try:
@@ -120,6 +127,8 @@ def extract_hwp(data: bytes, sidecar: dict[str, Any]) -> Extracted:
             text = writer.text()
             if text:
                 sections.append(text)
+                n_chars += len(text) + 2
+                limits.check_chars(n_chars, partial=True)
         title = _summary_title(ole)
     text = "\n\n".join(sections)
     if not text.strip():
@@ -154,15 +163,12 @@ def _section_names(ole: Any) -> list[str]:
     return [name for _n, name in sorted(numbered)]
 
 
-def _inflate(raw: bytes, name: str) -> bytes:
-    inflater = zlib.decompressobj(-15)  # raw deflate, no zlib header (spec 3.2)
+def _inflate(raw: bytes, name: str, budget: PartBudget) -> bytes:
+    """Raw deflate (no zlib header, spec 3.2), refused once it passes the part cap."""
     try:
-        out = inflater.decompress(raw, _MAX_SECTION_BYTES)
+        return budget.inflate_raw(raw, name)
     except zlib.error as exc:
         raise IngestError(f"corrupt HWP: {name} does not inflate ({exc})") from None
-    if inflater.unconsumed_tail:
-        raise IngestError(f"corrupt HWP: {name} inflates to over {_MAX_SECTION_BYTES // 2**20} MB")
-    return out
 
 
 def _records(body: bytes, name: str) -> list[_Record]:

@@ -29,7 +29,7 @@ from typing import Any
 from lxml import etree
 
 from ingest.documents import IngestError
-from ingest.loaders.common import Extracted, LineBuffer, collapse_spaces
+from ingest.loaders.common import Extracted, LineBuffer, LoadLimits, PartBudget, collapse_spaces
 
 _HP = "http://www.hancom.co.kr/hwpml/2011/paragraph"
 _HP10 = "http://www.hancom.co.kr/hwpml/2016/paragraph"  # a few 2016 additions use this namespace
@@ -42,37 +42,47 @@ _SECTION_NAME = re.compile(r"^Contents/section(\d+)\.xml$", re.IGNORECASE)
 # hidden comments are notes to the author, field/bookmark markers carry no text.
 _SKIP = frozenset({"header", "footer", "hiddenComment", "secPr", "colPr", "pageNum", "pageHiding", "linesegarray"})
 _MAX_TITLE_CHARS = 100
-# Each part is read whole into memory; a section XML of this size is a zip bomb, not a regulation.
-_MAX_PART_BYTES = 256 * 1024 * 1024
 # lxml refuses network access and entity expansion with these options (untrusted files).
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_comments=True)
 
 
-def extract_hwpx(data: bytes, sidecar: dict[str, Any]) -> Extracted:
+def extract_hwpx(data: bytes, sidecar: dict[str, Any], limits: LoadLimits) -> Extracted:
+    """Every part is unpacked within ``limits.max_part_bytes`` and the text read so far is held to
+    ``limits.max_chars`` after each section, so a small package that unpacks to gigabytes is refused early."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise IngestError("corrupt HWPX: not a zip archive") from None
+    budget = PartBudget(limits, "HWPX")
     with archive:
         names = set(archive.namelist())
         if "mimetype" in names:
-            mimetype = _read(archive, "mimetype").decode("ascii", "replace").strip()
+            mimetype = _read(archive, "mimetype", budget).decode("ascii", "replace").strip()
             if mimetype != _MIMETYPE:
                 raise IngestError(f"corrupt HWPX: mimetype is '{mimetype[:60]}', not {_MIMETYPE}")
-        if "META-INF/manifest.xml" in names and _is_encrypted(_read(archive, "META-INF/manifest.xml")):
+        if "META-INF/manifest.xml" in names and _is_encrypted(_read(archive, "META-INF/manifest.xml", budget)):
             raise IngestError("encrypted HWPX (password protected)")
-        sections = _section_parts(archive, names)
+        # The declared sizes refuse a bomb before any section is unpacked or parsed.
+        for info in archive.infolist():
+            if _SECTION_NAME.match(info.filename) or info.filename == _CONTENT_HPF:
+                budget.check_declared(info.filename, info.file_size)
+        hpf = _read(archive, _CONTENT_HPF, budget) if _CONTENT_HPF in names else None
+        sections = _section_parts(hpf, names)
         if not sections:
             raise IngestError("corrupt HWPX: no Contents/section*.xml part")
-        title = _package_title(archive, names)
+        title = _package_title(hpf)
         blocks: list[str] = []
+        n_chars = 0
         for part in sections:
-            root = _parse_xml(_read(archive, part), part)
+            root = _parse_xml(_read(archive, part, budget), part)
             writer = _Writer()
             writer.paragraphs(root)
+            del root
             section = writer.text()
             if section:
                 blocks.append(section)
+                n_chars += len(section) + 2
+                limits.check_chars(n_chars, partial=True)
     text = "\n\n".join(blocks)
     if not text.strip():
         raise IngestError("no text in HWPX document")
@@ -92,12 +102,9 @@ def first_line_title(text: str) -> str | None:
     return None
 
 
-def _read(archive: zipfile.ZipFile, name: str) -> bytes:
+def _read(archive: zipfile.ZipFile, name: str, budget: PartBudget) -> bytes:
     try:
-        info = archive.getinfo(name)
-        if info.file_size > _MAX_PART_BYTES:
-            raise IngestError(f"corrupt HWPX: part {name} unpacks to over {_MAX_PART_BYTES // 2**20} MB")
-        return archive.read(info)
+        return budget.read_zip_member(archive, archive.getinfo(name))
     except IngestError:
         raise
     except RuntimeError as exc:  # zipfile raises RuntimeError for encrypted members
@@ -120,14 +127,14 @@ def _is_encrypted(manifest: bytes) -> bool:
     return b"encryption-data" in manifest
 
 
-def _section_parts(archive: zipfile.ZipFile, names: set[str]) -> list[str]:
+def _section_parts(hpf: bytes | None, names: set[str]) -> list[str]:
     """Section part names in reading order: the content.hpf spine, else section0, section1 …"""
     numbered = sorted((int(m.group(1)), name) for name in names if (m := _SECTION_NAME.match(name)))
     fallback = [name for _n, name in numbered]
-    if _CONTENT_HPF not in names:
+    if hpf is None:
         return fallback
     try:
-        root = etree.fromstring(_read(archive, _CONTENT_HPF), parser=_PARSER)
+        root = etree.fromstring(hpf, parser=_PARSER)
     except etree.XMLSyntaxError:
         return fallback  # the manifest is a convenience; the sections themselves are what matters
     hrefs = {item.get("id"): _part_name(item.get("href", "")) for item in root.iter(f"{{{_OPF}}}item")}
@@ -143,12 +150,12 @@ def _part_name(href: str) -> str:
     return href if href.startswith("Contents/") else posixpath.normpath(posixpath.join("Contents", href))
 
 
-def _package_title(archive: zipfile.ZipFile, names: set[str]) -> str | None:
-    if _CONTENT_HPF not in names:
+def _package_title(hpf: bytes | None) -> str | None:
+    if hpf is None:
         return None
     try:
-        root = etree.fromstring(_read(archive, _CONTENT_HPF), parser=_PARSER)
-    except (etree.XMLSyntaxError, IngestError):
+        root = etree.fromstring(hpf, parser=_PARSER)
+    except etree.XMLSyntaxError:
         return None
     for title in root.iter(f"{{{_OPF}}}title"):
         text = collapse_spaces(title.text or "")

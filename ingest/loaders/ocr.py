@@ -131,12 +131,12 @@ def tesseract_image(image: Any, binary: str, languages: str, psm: int | None = N
             env=env,
         )
     except subprocess.TimeoutExpired:
-        raise IngestError(f"OCR of a page took over {_PAGE_TIMEOUT_S} s (Tesseract stopped)") from None
+        raise IngestError(f"OCR of a page took over {_PAGE_TIMEOUT_S} s (Tesseract stopped)", transient=True) from None
     except OSError as exc:
-        raise IngestError(f"cannot run Tesseract: {exc.strerror or exc}") from None
+        raise IngestError(f"cannot run Tesseract: {exc.strerror or exc}", transient=True) from None
     if done.returncode != 0:
         reason = " ".join(done.stderr.decode("utf-8", "replace").split())[:120]
-        raise IngestError(f"Tesseract failed (exit {done.returncode}): {reason}")
+        raise IngestError(f"Tesseract failed (exit {done.returncode}): {reason}", transient=True)
     # Tesseract ends each page with a form feed; the loader joins pages itself.
     return done.stdout.decode("utf-8", "replace").replace("\f", "").replace("\r\n", "\n")
 

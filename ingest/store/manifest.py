@@ -7,12 +7,17 @@ Tables
   are keyed by effective date; ``valid_from``/``valid_to`` say when each is in
   force (``valid_to`` is NULL for the current one).
 - ``chunks``: text, metadata and lexical tokens of every chunk of every version.
-- ``units``: the vector of each quotable unit (항/호, (a), sentence) of a chunk, float16: the reranker
-  compares the question with the sentence that answers it. Written and dropped with its chunk.
+- ``units``: the vector (float16) and lexical tokens of each quotable unit (항/호, (a), sentence) of a
+  chunk: the reranker compares the question with the sentence that answers it. Written and dropped with
+  its chunk.
 - ``files``: which file produced which version, with its byte hash, for fast skips.
 - ``failures``: the files the last ingest could not take, with the reason, and the document
-  (``doc_id``, ``title``) a file names when it has front matter but no body, so questions about
-  that document can be told it is registered but unreadable.
+  (``doc_id``, ``title``) a file names when it has front matter but no body (or is over a limit, or in
+  conflict), so questions about that document can be told it is registered but unreadable. A row also
+  keeps the hash its file had (``file_hash``: bytes, sidecar and the settings that decide the outcome),
+  so an unchanged failed file is reported again without being read again, and for a ``conflict`` (two
+  files, one document and effective date, different texts) the ``version`` and ``content_hash`` the file
+  claims. A conflicting effective date ends the validity of the document's earlier version all the same.
 - ``state``: the generation counter (bumped on every visible change) and more.
 
 A document switches from its old to its new version in one SQLite transaction,
@@ -26,7 +31,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,11 +44,18 @@ UNDATED = "undated"
 
 # Columns added after the first release, with their types: manifests made before get them on open.
 _ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    "failures": (("doc_id", "TEXT"), ("title", "TEXT")),
+    "failures": (
+        ("doc_id", "TEXT"),
+        ("title", "TEXT"),
+        ("file_key", "TEXT"),
+        ("file_hash", "TEXT"),
+        ("kind", "TEXT"),
+        ("version", "TEXT"),
+        ("content_hash", "TEXT"),
+    ),
+    "units": (("tokens_json", "TEXT"),),
 }
 
-# (path, error) as before, or (path, error, doc_id, title) when the failed file names a document.
-Failure = tuple[str, str] | tuple[str, str, str | None, str | None]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS versions (
@@ -81,6 +93,7 @@ CREATE TABLE IF NOT EXISTS units (
     chunk_id TEXT NOT NULL,
     idx INTEGER NOT NULL,
     vector BLOB NOT NULL,
+    tokens_json TEXT,
     PRIMARY KEY (chunk_id, idx)
 );
 CREATE TABLE IF NOT EXISTS files (
@@ -94,6 +107,7 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS failures (
     path TEXT PRIMARY KEY, error TEXT NOT NULL, at TEXT NOT NULL, doc_id TEXT, title TEXT
 );
+-- columns added since (file_key, file_hash, kind, version, content_hash): see _ADDED_COLUMNS
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -139,6 +153,37 @@ class FileRow:
     doc_id: str
     version: str
     content_hash: str
+
+
+ERROR = "error"
+CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class FailureRow:
+    """A file the last ingest of it could not take.
+
+    ``kind`` is ``error`` (the file itself: unreadable, over a limit, no text …) or ``conflict`` (the file
+    is fine, but another file gives the same document and effective date a different text); a conflict
+    row also says what the file claims (``version``, ``content_hash``). ``file_key`` is the resolved path,
+    ``file_hash`` the hash the file had then (None: not cached, it is tried again).
+    """
+
+    path: str
+    error: str
+    doc_id: str | None = None
+    title: str | None = None
+    file_key: str | None = None
+    file_hash: str | None = None
+    kind: str = ERROR
+    version: str | None = None
+    content_hash: str | None = None
+    unchanged: bool = field(default=False, compare=False)  # not stored: reported again without rereading
+
+
+# (path, error), (path, error, doc_id, title), or a full FailureRow.
+Failure = tuple[str, str] | tuple[str, str, str | None, str | None] | FailureRow
+_FAILURE_COLUMNS = "path, error, doc_id, title, file_key, file_hash, COALESCE(kind, 'error'), version, content_hash"
 
 
 class Manifest:
@@ -253,15 +298,16 @@ class Manifest:
         for chunk_id, text, metadata_json, tokens_json in rows:
             yield chunk_id, text, json.loads(metadata_json), json.loads(tokens_json)
 
-    def live_unit_vectors(self) -> Iterator[tuple[str, int, np.ndarray]]:
-        """(chunk_id, unit index, float32 vector) of every unit of every live chunk."""
+    def live_units(self) -> Iterator[tuple[str, int, np.ndarray, list[str] | None]]:
+        """(chunk_id, unit index, float32 vector, tokens or None) of every unit of every live chunk."""
         rows = self._db.execute(
-            "SELECT u.chunk_id, u.idx, u.vector FROM units u JOIN chunks c ON u.chunk_id = c.chunk_id "
+            "SELECT u.chunk_id, u.idx, u.vector, u.tokens_json FROM units u JOIN chunks c ON u.chunk_id = c.chunk_id "
             "JOIN versions v ON c.doc_id = v.doc_id AND c.version = v.version AND c.content_hash = v.content_hash "
             "WHERE v.status = 'live'"
         )
-        for chunk_id, idx, blob in rows:
-            yield chunk_id, int(idx), np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+        for chunk_id, idx, blob, tokens in rows:
+            vector = np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+            yield chunk_id, int(idx), vector, json.loads(tokens) if tokens else None
 
     def counts(self) -> dict[str, int]:
         one = self._db.execute
@@ -280,6 +326,33 @@ class Manifest:
     def failures(self) -> list[tuple[str, str]]:
         """(path, error) of every file the last ingest could not take."""
         return list(self._db.execute("SELECT path, error FROM failures ORDER BY path"))
+
+    def failure_rows(self) -> list[FailureRow]:
+        return [FailureRow(*row) for row in self._db.execute(f"SELECT {_FAILURE_COLUMNS} FROM failures ORDER BY path")]
+
+    def failure(self, file_key: str) -> FailureRow | None:
+        """The recorded failure of the file at ``file_key`` (its resolved path), if any."""
+        row = self._db.execute(
+            f"SELECT {_FAILURE_COLUMNS} FROM failures WHERE file_key = ? ORDER BY at DESC LIMIT 1", (file_key,)
+        ).fetchone()
+        return FailureRow(*row) if row else None
+
+    def conflicts(self, doc_id: str, version: str) -> list[FailureRow]:
+        """Files recorded in conflict over one document version."""
+        rows = self._db.execute(
+            f"SELECT {_FAILURE_COLUMNS} FROM failures WHERE kind = ? AND doc_id = ? AND version = ? ORDER BY path",
+            (CONFLICT, doc_id, version),
+        )
+        return [FailureRow(*row) for row in rows]
+
+    def files_of(self, doc_id: str, version: str) -> list[FileRow]:
+        """The files recorded as producing one document version."""
+        rows = self._db.execute(
+            "SELECT path, file_hash, doc_id, version, content_hash FROM files WHERE doc_id = ? AND version = ? "
+            "ORDER BY path",
+            (doc_id, version),
+        )
+        return [FileRow(*row) for row in rows]
 
     def empty_documents(self) -> list[tuple[str, str, str]]:
         """(doc_id, title, path) of failed files that name a document: registered, but no readable text."""
@@ -310,10 +383,12 @@ class Manifest:
         chunks: list[Chunk],
         tokens: list[list[str]],
         unit_vectors: Sequence[np.ndarray] | None = None,
+        unit_tokens: Sequence[Sequence[Sequence[str]]] | None = None,
     ) -> None:
         """Record a new version as pending, with its chunks (invisible to readers until activated).
 
-        ``unit_vectors[i]`` holds one row per unit of chunk ``i`` (``civicrag.legal.units.split_units``).
+        ``unit_vectors[i]`` holds one row per unit of chunk ``i`` (``civicrag.legal.units.split_units``), and
+        ``unit_tokens[i]`` their lexical tokens.
         """
         meta = {
             "promulgated": doc.promulgated,
@@ -360,12 +435,14 @@ class Manifest:
                 ],
             )
             if unit_vectors is not None:
+                tokens = unit_tokens if unit_tokens is not None else [[None] * len(rows) for rows in unit_vectors]
                 db.executemany(
-                    "INSERT INTO units VALUES (?, ?, ?)",
+                    "INSERT INTO units (chunk_id, idx, vector, tokens_json) VALUES (?, ?, ?, ?)",
                     [
-                        (c.chunk_id, j, np.asarray(v, dtype=np.float16).tobytes())
-                        for c, rows in zip(chunks, unit_vectors, strict=True)
-                        for j, v in enumerate(rows)
+                        (c.chunk_id, j, np.asarray(v, dtype=np.float16).tobytes(),
+                         None if t is None else json.dumps(list(t), ensure_ascii=False))
+                        for c, rows, toks in zip(chunks, unit_vectors, tokens, strict=True)
+                        for j, (v, t) in enumerate(zip(rows, toks, strict=True))
                     ],
                 )
 
@@ -395,6 +472,20 @@ class Manifest:
             (file.path, file.file_hash, file.doc_id, file.version, file.content_hash, now_iso()),
         )
 
+    def withdraw_version(self, doc_id: str, version: str) -> bool:
+        """Hide a document's version (its files are in conflict) and forget which files gave it; its vectors
+        are deleted afterwards by purge. Returns whether there was one to hide."""
+        with self.transaction() as db:
+            hidden = db.execute(
+                "UPDATE versions SET status = 'retired' WHERE doc_id = ? AND version = ? AND status = 'live'",
+                (doc_id, version),
+            ).rowcount
+            db.execute("DELETE FROM files WHERE doc_id = ? AND version = ?", (doc_id, version))
+            if hidden:
+                self._recompute_validity(db, doc_id)
+                self._bump(db)
+        return bool(hidden)
+
     def retire_document(self, doc_id: str) -> None:
         """Hide every version of a document (its vectors are deleted afterwards by purge)."""
         with self.transaction() as db:
@@ -418,15 +509,27 @@ class Manifest:
         db.execute("DELETE FROM versions WHERE doc_id = ? AND version = ? AND content_hash = ?", args)
 
     def _recompute_validity(self, db: sqlite3.Connection, doc_id: str) -> None:
-        """Each live version is in force from its effective date until the next version's."""
+        """Each live version is in force from its effective date until the next version's.
+
+        An effective date in conflict (two files, two texts, neither indexed) still ends the version
+        before it: that version is known to be superseded, even though what replaced it is not indexed.
+        """
         rows = db.execute(
             "SELECT version, content_hash, effective_date FROM versions WHERE doc_id = ? AND status = 'live'",
             (doc_id,),
         ).fetchall()
-        # Undated versions sort first: a dated amendment supersedes them.
-        ordered = sorted(rows, key=lambda r: (r[2] is not None, r[2] or ""))
-        for i, (version, content_hash, effective) in enumerate(ordered):
-            valid_to = ordered[i + 1][2] if i + 1 < len(ordered) else None
+        conflicted = {
+            row[0]
+            for row in db.execute(
+                "SELECT DISTINCT version FROM failures WHERE kind = ? AND doc_id = ?", (CONFLICT, doc_id)
+            )
+            if row[0] != UNDATED
+        }
+        dates = sorted({r[2] for r in rows if r[2] is not None} | conflicted)
+        for version, content_hash, effective in rows:
+            # Undated versions come first: a dated amendment supersedes them.
+            later = [d for d in dates if effective is None or d > effective]
+            valid_to = later[0] if later else None
             db.execute(
                 "UPDATE versions SET valid_from = ?, valid_to = ? WHERE doc_id = ? AND version = ? "
                 "AND content_hash = ?",
@@ -434,18 +537,39 @@ class Manifest:
             )
 
     def update_failures(self, scanned: Iterable[str], failures: Iterable[Failure]) -> None:
-        """Forget old failures of the files just scanned, then record this run's.
+        """Forget old failures of the files just scanned (by path or resolved path), then record this run's.
 
-        Each failure is ``(path, error)`` or ``(path, error, doc_id, title)``.
+        Each failure is ``(path, error)``, ``(path, error, doc_id, title)`` or a ``FailureRow``.
         """
-        rows = [(*f, None, None)[:4] for f in failures]
+        rows = [f if isinstance(f, FailureRow) else FailureRow(*f) for f in failures]
         with self.transaction() as db:
-            before = self._empty_documents(db)
-            db.executemany("DELETE FROM failures WHERE path = ?", [(p,) for p in scanned])
+            before = self._empty_documents(db), self._conflict_keys(db)
+            for path in scanned:
+                db.execute("DELETE FROM failures WHERE path = ? OR file_key = ?", (path, path))
+            for r in rows:
+                if r.file_key:  # one row per file, however its path was spelt
+                    db.execute("DELETE FROM failures WHERE file_key = ?", (r.file_key,))
             db.executemany(
-                "INSERT OR REPLACE INTO failures (path, error, at, doc_id, title) VALUES (?, ?, ?, ?, ?)",
-                [(p, e, now_iso(), d, t) for p, e, d, t in rows],
+                "INSERT OR REPLACE INTO failures (path, error, at, doc_id, title, file_key, file_hash, kind, "
+                "version, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (r.path, r.error, now_iso(), r.doc_id, r.title, r.file_key, r.file_hash, r.kind, r.version,
+                     r.content_hash)
+                    for r in rows
+                ],
             )
-            if self._empty_documents(db) != before:
+            after = self._empty_documents(db), self._conflict_keys(db)
+            if after[1] != before[1]:
+                # A conflict that starts or ends changes when the document's earlier version stops applying.
+                for doc_id in {d for d, _v in after[1] ^ before[1]}:
+                    self._recompute_validity(db, doc_id)
+            if after != before:
                 # Readers answer "registered but unreadable" from this list: a change is a visible change.
                 self._bump(db)
+
+    @staticmethod
+    def _conflict_keys(db: sqlite3.Connection) -> set[tuple[str, str]]:
+        rows = db.execute(
+            "SELECT DISTINCT doc_id, version FROM failures WHERE kind = ? AND doc_id IS NOT NULL", (CONFLICT,)
+        )
+        return {(str(d), str(v)) for d, v in rows}

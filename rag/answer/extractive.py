@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from civicrag.legal.citation import label_path
-from rag.evidence import Unit, UnitScore, split_units
+from civicrag.legal.units import Unit, split_units
+from rag.evidence import UnitScore
 from rag.language import has_hangul, phrase
 from rag.types import Answer, Answerability, Citation, Language, ScoredChunk
 

@@ -8,7 +8,7 @@ any of its chunks. Each unit carries the vector ingest embedded for it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +24,7 @@ class CandidateUnit:
     unit: Unit
     text: str  # the unit in context (a 호 after its lead-in), as quoted and as scored
     vector: np.ndarray | None
+    tokens: frozenset[str] = frozenset()  # lexical tokens of ``text`` (the unit, its lead-in, its items)
 
 
 @dataclass
@@ -54,43 +55,49 @@ class Candidate:
 
 
 class UnitVectors:
-    """The unit vectors of every live chunk, one matrix, addressed by catalogue row."""
+    """The units of every live chunk as ingest stored them: one vector matrix and one token set per unit,
+    addressed by catalogue row."""
 
-    def __init__(self, matrix: np.ndarray, offsets: np.ndarray, counts: np.ndarray):
+    def __init__(self, matrix: np.ndarray, offsets: np.ndarray, counts: np.ndarray,
+                 tokens: Sequence[frozenset[str] | None] = ()):
         self.matrix = matrix
         self.offsets = offsets
         self.counts = counts
+        self.tokens = list(tokens) or [None] * len(matrix)
 
     @classmethod
-    def build(cls, catalogue: Catalogue, rows: Sequence[tuple[str, int, np.ndarray]], dim: int) -> UnitVectors:
-        by_row: dict[int, dict[int, np.ndarray]] = {}
-        for chunk_id, idx, vector in rows:
+    def build(cls, catalogue: Catalogue, rows: Sequence[tuple[str, int, np.ndarray, Sequence[str] | None]],
+              dim: int) -> UnitVectors:
+        by_row: dict[int, dict[int, tuple[np.ndarray, Sequence[str] | None]]] = {}
+        for chunk_id, idx, vector, tokens in rows:
             row = catalogue.row_of.get(chunk_id)
             if row is not None:
-                by_row.setdefault(row, {})[idx] = vector
+                by_row.setdefault(row, {})[idx] = (vector, tokens)
         counts = np.zeros(len(catalogue), dtype=np.int32)
         offsets = np.zeros(len(catalogue), dtype=np.int64)
         parts: list[np.ndarray] = []
+        token_sets: list[frozenset[str] | None] = []
         total = 0
         for row in range(len(catalogue)):
-            vectors = by_row.get(row)
+            units = by_row.get(row)
             offsets[row] = total
-            if not vectors:
+            if not units:
                 continue
-            ordered = [vectors[i] for i in sorted(vectors)]
-            parts.append(np.asarray(ordered, dtype=np.float32))
+            ordered = [units[i] for i in sorted(units)]
+            parts.append(np.asarray([v for v, _ in ordered], dtype=np.float32))
+            token_sets.extend(None if t is None else frozenset(t) for _, t in ordered)
             counts[row] = len(ordered)
             total += len(ordered)
         matrix = np.vstack(parts) if parts else np.zeros((0, dim), dtype=np.float32)
-        return cls(matrix, offsets, counts)
-
-    @classmethod
-    def empty(cls, size: int, dim: int) -> UnitVectors:
-        return cls(np.zeros((0, dim), dtype=np.float32), np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int32))
+        return cls(matrix, offsets, counts, token_sets)
 
     def of(self, row: int) -> np.ndarray:
         start = int(self.offsets[row])
         return self.matrix[start : start + int(self.counts[row])]
+
+    def tokens_of(self, row: int) -> list[frozenset[str] | None]:
+        start = int(self.offsets[row])
+        return self.tokens[start : start + int(self.counts[row])]
 
 
 def group(
@@ -99,12 +106,14 @@ def group(
     unit_vectors: UnitVectors | None,
     chunk_vectors: np.ndarray | None = None,
     limit: int = 20,
+    tokenize: Callable[[str], frozenset[str]] | None = None,
 ) -> list[Candidate]:
     """Candidate provisions in the order of their best chunk, at most ``limit``.
 
     Every chunk of a candidate's article lends its units, retrieved or not: the sentence that
     answers may sit in the part of a long article that ranked lower. A unit without a stored
-    vector (an index built before units were embedded) takes its chunk's vector (``chunk_vectors``).
+    vector (an index built before units were embedded) takes its chunk's vector (``chunk_vectors``), and
+    one without stored tokens is tokenized here (``tokenize``, cached by the caller).
     """
     by_key: dict[tuple[str, str, str], Candidate] = {}
     order: list[Candidate] = []
@@ -129,8 +138,13 @@ def group(
             scored = retrieved.get(record.chunk_id) or ScoredChunk(record, 0.0)
             units = split_units(record.text)
             vectors = unit_vectors.of(row) if unit_vectors is not None else None
+            stored = unit_vectors.tokens_of(row) if unit_vectors is not None else []
+            own = [stored[u.index] if u.index < len(stored) and stored[u.index] is not None
+                   else (tokenize(u.text) if tokenize else frozenset()) for u in units]
             fallback = chunk_vectors[row] if chunk_vectors is not None and len(chunk_vectors) > row else None
             for unit in units:
                 vector = vectors[unit.index] if vectors is not None and unit.index < len(vectors) else fallback
-                candidate.units.append(CandidateUnit(scored, unit, unit_context(units, unit), vector))
+                context = [unit.index, *([unit.parent] if unit.parent is not None else []), *unit.children[:10]]
+                tokens = frozenset().union(*(own[i] for i in context))
+                candidate.units.append(CandidateUnit(scored, unit, unit_context(units, unit), vector, tokens))
     return order

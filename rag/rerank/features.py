@@ -27,7 +27,7 @@ _KIND_FEATURES = tuple(f"k_{k}" for k in KINDS)
 
 CANDIDATE_FEATURES: tuple[str, ...] = (
     "fused", "rank", "dense", "dense_gap", "lex", "lex_gap", "unit_max", "unit_gap", "unit_2nd",
-    "cover_title", "cover_doc", "cover_text", "cover_unit", "cover_unit_gap", "miss_key",
+    "cover_title", "cover_doc", "cover_text", "cover_unit", "cover_unit_gap", "miss_key", "annex_cover", "form_cover",
     "states_kind", "states_kind_best", "number_kind", "defers_any", "defers_best",
     "named_doc", "named_other", "pinned", "article_named", "juris_match", "juris_mismatch",
     "supplementary", "position", "length", "n_units", "lang_match", "n_chunks",
@@ -82,9 +82,11 @@ def candidate_features(
     chunk_cos: Callable[[int], float],
     row_of: Callable[[str], int | None],
     loose_key: Callable[[str], str],
+    attachments: Callable[[Candidate], Sequence[str]] = lambda c: (),
 ) -> list[dict[str, float]]:
     """One feature row per candidate (in the given order). ``chunk_cos(row)`` is the query's cosine with a
-    chunk's own vector; ``loose_key`` maps an article label to its language+number key."""
+    chunk's own vector; ``loose_key`` maps an article label to its language+number key; ``attachments`` gives
+    the titles of the 별표/서식 of a candidate's document version (listed, but not in the text)."""
     content = query.content()
     weights = {t: query.weight(t) for t in content}
     total = sum(weights.values()) or 1.0
@@ -107,12 +109,13 @@ def candidate_features(
         title_tokens = query.tokens_of(str(meta.get("article_title", "")))
         doc_tokens = query.tokens_of(cand.best.chunk.title)
         text = "\n".join(dict.fromkeys(u.chunk.chunk.text for u in cand.units)) or cand.best.chunk.text
-        text_tokens = query.tokens_of(text) | title_tokens | doc_tokens
-        unit_covers = [_share(query.tokens_of(u.text), content, query.weight, total) for u in cand.units]
+        text_tokens = frozenset().union(title_tokens, doc_tokens, *(u.tokens for u in cand.units))
+        unit_covers = [_share(u.tokens, content, query.weight, total) for u in cand.units]
         best_unit = int(np.argmax(cos)) if cos else -1
         states = [states_fact(query.kind, u.text) if query.kind != "other" else False for u in cand.units]
         absent = [w for t, w in known.items() if t not in text_tokens]
         named = query.named_docs.get(cand.doc_id, 0.0)
+        annex, form = _attachment_cover(query, attachments(cand), content, total)
         juris = cand.jurisdiction.casefold()
         seq_rows = len(cand.units)
         raw.append({
@@ -127,6 +130,8 @@ def candidate_features(
             "cover_text": _share(text_tokens, content, query.weight, total),
             "cover_unit": max(unit_covers, default=0.0),
             "miss_key": max(absent, default=0.0) / heaviest if known else 0.0,
+            "annex_cover": annex,
+            "form_cover": form,
             "states_kind": 1.0 if any(states) else 0.0,
             "states_kind_best": 1.0 if best_unit >= 0 and states[best_unit] else 0.0,
             "number_kind": 1.0 if query.kind != "other" and any(states_number(query.kind, u.text)
@@ -183,7 +188,7 @@ def unit_features(query: QueryView, units: Sequence[CandidateUnit]) -> list[dict
     total = sum(query.weight(t) for t in content) or 1.0
     cos = [float(u.vector @ query.vector) if u.vector is not None and query.vector is not None else 0.0
            for u in units]
-    covers = [_share(query.tokens_of(u.text), content, query.weight, total) for u in units]
+    covers = [_share(u.tokens, content, query.weight, total) for u in units]
     best_cos, best_cover = max(cos, default=0.0), max(covers, default=0.0)
     kinds = _kinds(query.kind)
     n = max(1, len(units) - 1)
@@ -207,31 +212,32 @@ def unit_features(query: QueryView, units: Sequence[CandidateUnit]) -> list[dict
     return out
 
 
-def answer_features(
-    query: QueryView,
-    candidates: Sequence[Candidate],
-    rows: Sequence[Mapping[str, float]],
-    attachments: Sequence[str],
-) -> dict[str, float]:
-    """Question-level features: the lead's probability and content, and attachment titles that match better.
-
-    ``attachments`` are the titles of the 별표/서식 of the lead documents: they are not in the text, so a
-    question matching "[별표 5] 공영주차장 요금" is usually answered there, not by the provision.
-    """
-    if not candidates:
-        return dict.fromkeys(ANSWER_FEATURES, 0.0)
-    content = query.content()
-    total = sum(query.weight(t) for t in content) or 1.0
-    p = [c.score for c in candidates]
-    p1 = p[0]
-    lead = rows[0]
+def _attachment_cover(query: QueryView, titles: Sequence[str], content: Sequence[str], total: float
+                      ) -> tuple[float, float]:
+    """Best share of the question's words in a title of the document's attachment tables (별표) and forms
+    (별지 서식), apart: a form rarely holds the fact asked, a table often does."""
     annex = form = 0.0
-    for title in attachments:
+    for title in titles:
         share = _share(query.tokens_of(re.sub(r"^\s*\[[^\]]*\]\s*", "", title)), content, query.weight, total)
         if "서식" in title[:20] or "별지" in title[:20] or "form" in title[:20].lower():
             form = max(form, share)
         else:
             annex = max(annex, share)
+    return annex, form
+
+
+def answer_features(kind: FactKind, candidates: Sequence[Candidate], rows: Sequence[Mapping[str, float]]
+                    ) -> dict[str, float]:
+    """Question-level features of candidates ranked by the reranker (``rows`` in the same order): the lead's
+    probability and content, and attachment titles of the leading documents that match the question better
+    (the attachments are not in the text, so a question matching "[별표 5] 공영주차장 요금" is answered there)."""
+    if not candidates:
+        return dict.fromkeys(ANSWER_FEATURES, 0.0)
+    p = [c.score for c in candidates]
+    p1 = p[0]
+    lead = rows[0]
+    annex = max(r["annex_cover"] for r in rows[:3])
+    form = max(r["form_cover"] for r in rows[:3])
     eps = 1e-4
     return {
         "p1": p1,
@@ -253,7 +259,7 @@ def answer_features(
         "annex_beats": max(0.0, annex - lead["cover_unit"]),
         "same_doc_2": 1.0 if len(candidates) > 1 and candidates[1].doc_id == candidates[0].doc_id else 0.0,
         "q_tokens": lead["q_tokens"],
-        **_kinds(query.kind),
+        **_kinds(kind),
     }
 
 

@@ -116,7 +116,8 @@ def _predict(model: Any, rows: Sequence[Mapping[str, float]], names: Sequence[st
         return np.zeros(0)
     if isinstance(model, Calibration):
         return np.asarray([model(r) for r in rows], dtype=np.float64)
-    return np.asarray(model.predict(matrix(rows, names)), dtype=np.float64)
+    # One thread: a few dozen rows do not parallelise, and OpenMP threads fight the server's own.
+    return np.asarray(model.predict(matrix(rows, names), num_threads=1), dtype=np.float64)
 
 
 def save(

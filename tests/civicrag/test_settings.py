@@ -57,3 +57,16 @@ def test_bad_settings_file_is_a_clear_config_error(tmp_path: Path, content: str,
 def test_missing_settings_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_limit_table_of_the_readme(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The [limit] table as README.md shows it sets the limit_* settings (and only those)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    limit = block[block.index("[limit]") :]
+    config = tmp_path / "site.toml"
+    config.write_text(limit.replace("chunks = 10_000", "chunks = 500"), encoding="utf-8")
+    monkeypatch.setenv("CIVICRAG_LIMIT_PART_MB", "4")
+    settings = load_settings(config)
+    assert (settings.limit_file_mb, settings.limit_pdf_pages) == (50, 2000)
+    assert (settings.limit_chars, settings.limit_chunks, settings.limit_part_mb) == (8_000_000, 500, 4.0)

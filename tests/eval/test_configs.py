@@ -8,16 +8,15 @@ from civicrag.settings import ConfigError, load_settings
 from eval.configs import BUILTIN, DEFAULT_NAMES, index_key, load_configuration, load_configurations
 
 
-def test_builtins_switch_legs_by_weight() -> None:
+def test_builtins_share_one_index_and_one_is_scoped() -> None:
     base = load_settings(None, data_dir=Path("/tmp/x"))
-    dense = BUILTIN["dense"].settings(base)
-    lexical = BUILTIN["lexical"].settings(base)
-    assert dense.retrieval_lexical_weight == 0 and dense.retrieval_dense_weight > 0
-    assert lexical.retrieval_dense_weight < 1e-6 and lexical.retrieval_lexical_weight > 0
+    rrf = BUILTIN["hybrid-rrf"].settings(base)
+    assert rrf.retrieval_fusion == "rrf" and base.retrieval_fusion == "weighted"
     # Retrieval-only configurations share one index; the data directory stays the base one.
     assert {index_key(BUILTIN[n].settings(base)) for n in DEFAULT_NAMES} == {index_key(base)}
-    assert dense.data_dir == Path("/tmp/x")
-    assert BUILTIN["hybrid"].settings(base, data_dir=Path("/tmp/y")).data_dir == Path("/tmp/y")
+    assert rrf.data_dir == Path("/tmp/x")
+    assert BUILTIN["shipped"].settings(base, data_dir=Path("/tmp/y")).data_dir == Path("/tmp/y")
+    assert [n for n in DEFAULT_NAMES if BUILTIN[n].scoped] == ["shipped-scoped"]
 
 
 def test_toml_configuration(tmp_path: Path) -> None:
@@ -41,5 +40,5 @@ def test_bad_configurations(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="invalid"):
         load_configuration(str(invalid)).settings(load_settings(None))
     with pytest.raises(ConfigError, match="used twice"):
-        load_configurations(["dense", "dense"])
+        load_configurations(["shipped", "shipped"])
     assert [c.name for c in load_configurations([])] == list(DEFAULT_NAMES)

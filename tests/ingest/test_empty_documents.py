@@ -186,7 +186,12 @@ def test_manifest_without_the_new_columns_opens(tmp_path: Path) -> None:
     reopened = Manifest(path)  # the columns are there now: opening again must not try to add them
     try:
         columns = [row[1] for row in reopened._db.execute("PRAGMA table_info(failures)")]
-        assert columns == ["path", "error", "at", "doc_id", "title"]
+        assert columns == [
+            "path", "error", "at", "doc_id", "title", "file_key", "file_hash", "kind", "version", "content_hash"
+        ]
         assert len(reopened.failures()) == 2
+        # A row from before the cache existed is an error with no hash: its file is read again.
+        old_row = next(r for r in reopened.failure_rows() if r.path == "old.pdf")
+        assert (old_row.kind, old_row.file_hash, old_row.file_key) == ("error", None, None)
     finally:
         reopened.close()

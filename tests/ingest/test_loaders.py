@@ -174,6 +174,39 @@ def test_cp949_korean_text_is_decoded(tmp_path: Path) -> None:
     assert doc.language == "ko" and doc.extra["encoding"] == "cp949"
 
 
+def test_euc_kr_korean_text_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "old.md"
+    path.write_bytes("# 과태료 규칙\n\n제1조(과태료) 과태료는 10만원으로 한다.\n".encode("euc-kr"))
+    doc = load_file(path, tmp_path, LIMITS)
+    assert doc.title == "과태료 규칙" and "10만원" in doc.text
+    assert doc.extra["encoding"] == "cp949"  # CP949 is EUC-KR's superset: the same text
+
+
+def test_latin1_and_windows_1252_english_text_is_decoded(tmp_path: Path) -> None:
+    # Finding 8: refused before as "not valid UTF-8 ... not clean CP949 either".
+    latin1 = tmp_path / "fees.txt"
+    latin1.write_bytes(b"caf\xe9 license fee\n")
+    doc = load_file(latin1, tmp_path, LIMITS)
+    # Windows-1252 reads every Latin-1 letter the same; it is the name charset-normalizer gives.
+    assert (doc.text, doc.language, doc.extra["encoding"]) == ("café license fee\n", "en", "cp1252")
+    text = "# Notice\n\nThe \u201cannual\u201d fee \u2013 \u20ac50 \u2013 is due in M\u00e4rz.\n"
+    word = tmp_path / "notice.md"
+    word.write_bytes(text.encode("cp1252"))  # curly quotes, dashes and the euro sign live in 0x80-0x9F
+    doc = load_file(word, tmp_path, LIMITS)
+    assert doc.text == text
+    assert doc.extra["encoding"] == "cp1252"
+
+
+def test_undecodable_text_is_still_an_error(tmp_path: Path) -> None:
+    # Bytes that no legacy encoding reads as text (accented letters and C1 controls in a row).
+    path = tmp_path / "junk.txt"
+    path.write_bytes(b"abc \xff\xfa\x80\x81 def")
+    assert load_error(path) == (
+        "not valid UTF-8 text (byte 0xff at offset 4), nor clean text in CP949/EUC-KR, Windows-1252, "
+        "Latin-1 or Latin-9"
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [

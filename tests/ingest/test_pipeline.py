@@ -268,6 +268,13 @@ def test_cli_json_summary_and_exit_codes(tmp_path: Path, docs: Path) -> None:
     assert partial.returncode == 1
     assert json.loads(partial.stdout)["failed"][0]["path"].endswith("bad.pdf")
     assert "Traceback" not in partial.stderr
+    # Unchanged, the failed file is reported again (and still fails the run) without being read again.
+    again = subprocess.run([*cli, "ingest", str(docs)], env=env, capture_output=True, text=True)
+    assert again.returncode == 1
+    assert again.stdout.splitlines()[-1] == (
+        f"FAILED {docs / 'bad.pdf'}: corrupt PDF: no %PDF header (not a PDF file?) "
+        "(unchanged since it failed: not read again)"
+    )
     missing = subprocess.run([*cli, "ingest", str(tmp_path / "nope")], env=env, capture_output=True, text=True)
     assert missing.returncode == 2 and "no such file" in missing.stderr
     status = subprocess.run([*cli, "status", "--json"], env=env, capture_output=True, text=True)

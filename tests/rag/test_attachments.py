@@ -125,20 +125,3 @@ def test_a_refusal_unrelated_to_any_attachment_names_none(service: Any) -> None:
     result = service.ask("체육관 관리 규칙의 목적은?")
     assert result.refused
     assert "별표 1" not in result.answer and "체육관 시설 사용료" not in result.answer
-
-
-def test_a_lead_in_is_scored_with_its_items_and_everyday_words_match_legal_terms() -> None:
-    """"경차" is asked; "② … 100분의 50을 감면한다" + "1. 경형자동차" answers (rag.synonyms: 경차 -> 경형)."""
-    from rag.evidence import EvidenceScorer
-
-    text = (
-        "제6조(주차요금의 감면)\n"
-        "① 주차요금 감면 받으려는 사람은 서류를 내야 한다\n"
-        "② 다음 각 호의 자동차는 주차요금 100분의 50 감면 한다\n"
-        "1. 경형 자동차\n"
-        "2. 국가유공자 자동차\n"
-    )
-    record = ChunkRecord("P#6", text, {"doc_id": "P", "title": "주차장 조례", "article": "제6조"})
-    scorer = EvidenceScorer(str.split, {"경차": 3.0, "주차요금": 2.0, "감면": 2.0})
-    units = scorer.score(["경차", "주차요금", "감면"], "amount", [ScoredChunk(record, 1.0)])
-    assert units[0].unit.label == "②" and units[0].overlap == pytest.approx(1.0)

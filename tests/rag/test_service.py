@@ -148,3 +148,10 @@ def test_an_empty_index_says_so(tmp_path: Any, service: Any) -> None:
         empty.close()
     assert result.refused and result.citations == [] and result.retrieved == []
     assert "civicrag ingest" in result.answer
+
+
+@pytest.mark.parametrize("question", ["   ", "🙂🙂🙂", "asdfjkl qwpeori", "ㅁㄴㅇㄹㅁㄴㅇ", "?!?! ..."])
+def test_questions_with_nothing_to_search_are_asked_again(service: Any, question: str) -> None:
+    result = service.ask(question)
+    assert result.refused and result.citations == [] and result.retrieved == []
+    assert "다시 물어봐" in result.answer or "ask again" in result.answer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.evidence import split_units
+from civicrag.legal.units import split_units
 from rag.facts import defers, question_kind, states_fact
 from rag.fusion import fuse
 from rag.language import detect_language

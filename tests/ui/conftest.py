@@ -46,6 +46,36 @@ Billboards must display <script>window.__pwned = 1</script> and the notice
 """
 
 
+# A rule whose fee and slope tables are attachments (별표): not in the text, named by a refusal.
+SLOPE_RULE = """---
+자치법규ID: '9100088'
+자치법규명: '가상특별자치도 개발행위허가 규칙'
+자치법규종류: '규칙'
+지자체기관명: '가상특별자치도'
+시행일자: '2024-05-01'
+본문출처: 'api-text'
+첨부파일:
+  - 제목: '[별표 1] 개발행위허가 수수료'
+  - 제목: '[별표 2] 경사도 산정방법'
+  - 제목: '[별지 제1호서식] 개발행위허가 신청서'
+---
+
+# 가상특별자치도 개발행위허가 규칙
+
+##### 제1조 (목적)
+
+이 규칙은 가상특별자치도 개발행위허가에 필요한 사항을 규정함을 목적으로 한다.
+
+##### 제5조 (경사도)
+
+토지의 경사도는 별표 2에 따라 산정한다.
+
+##### 제6조 (수수료)
+
+개발행위허가를 신청하는 자는 별표 1에 따른 수수료를 내야 한다.
+"""
+
+
 @dataclass
 class Server:
     url: str
@@ -89,6 +119,39 @@ def ui_settings(tmp_path_factory: pytest.TempPathFactory, ui_sources: Path) -> S
     report = ingest_paths(settings, [ui_sources])
     assert not report.failed, report.failed
     return settings
+
+
+@pytest.fixture(scope="session")
+def gap_settings(tmp_path_factory: pytest.TempPathFactory, ui_settings: Settings, ui_sources: Path) -> Settings:
+    """The UI fixture documents plus a rule with attachments, answered by a service that refuses every
+    question (answer_threshold 1.0): which questions are refused does not hang on the refusal model."""
+    import sqlite3
+
+    from ingest.pipeline import ingest_paths
+
+    sources = tmp_path_factory.mktemp("gap-sources")
+    for path in ui_sources.iterdir():
+        if path.is_file():
+            shutil.copy(path, sources / path.name)
+    (sources / "9100088.md").write_text(SLOPE_RULE, encoding="utf-8")
+    settings = make_settings(tmp_path_factory.mktemp("gap-data"), sources, answer_threshold=1.0)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The UI index's embedding cache: only the new rule is embedded again.
+    src, dst = sqlite3.connect(ui_settings.embedding_cache_path), sqlite3.connect(settings.embedding_cache_path)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+    report = ingest_paths(settings, [sources])
+    assert not report.failed, report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def gap_server(gap_settings: Settings) -> Iterator[Server]:
+    with running_server(gap_settings) as srv:
+        yield srv
 
 
 @contextmanager

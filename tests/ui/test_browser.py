@@ -129,6 +129,12 @@ def test_staff_asks_reads_sources_opens_original_follows_up_and_gives_feedback(
     last = rows[-1]
     assert last["user"] == "bob" and last["rating"] == -1 and last["comment"] == "감면 대상 표가 더 필요합니다"
     assert last["question"] == "경차는 공영주차장 주차요금을 감면받나요?" and "제7조" in last["citations"]
+    # ...and the content-gap log has it, as a 👎 of an answer (ui.gaps).
+    gaps = server.app.state.ctx.gaps
+    gaps.flush()
+    disliked = [(r["source"], r["user"], r["refused"], r["doc_id"], r["article"]) for r in gaps.rows()
+                if r["question"] == "경차는 공영주차장 주차요금을 감면받나요?" and r["disliked"]]
+    assert disliked == [("chat", "bob", 0, "9100001", "제7조")]
 
     # Staff never see the admin console, and the admin API refuses their session too.
     assert page.locator("button[role=tab]:has-text('관리')").count() == 0

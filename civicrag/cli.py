@@ -58,34 +58,49 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of regulations.", show_default=False)],
     prune: Annotated[bool, typer.Option("--prune", help="Remove documents whose files are gone.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would change; write nothing.")] = False,
+    wait: Annotated[
+        float | None,
+        typer.Option("--wait", help="Seconds to wait for another ingest of the index to finish, then exit 2 "
+                     "(default: ingest_wait_s, 0).", show_default=False),
+    ] = None,
     as_json: JsonOption = False,
     data_dir: DataDirOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Add new documents, replace changed ones, skip unchanged ones; keep superseded versions."""
-    from ingest.pipeline import ingest_paths
+    """Add new documents, replace changed ones, skip unchanged ones; keep superseded versions.
+
+    One ingest at a time per index: a second one waits (--wait) or exits 2. With embedded Chroma and a
+    `civicrag serve` running on the same data directory, the server does the ingest and reloads.
+    """
+    from ingest.store.lease import LeaseBusy, LeaseLost
+    from ui.handoff import IngestRefused
 
     settings = _settings(config, data_dir)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         err.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}", highlight=False)
         raise typer.Exit(2)
+    wait_s = settings.ingest_wait_s if wait is None else wait
     try:
         if err.is_terminal and not as_json:
-            report = _ingest_with_progress(settings, paths, prune, dry_run)
+            report, server = _ingest_with_progress(settings, paths, prune, dry_run, wait_s)
         else:
-            report = ingest_paths(settings, paths, prune=prune, dry_run=dry_run)
-    except ConfigError as exc:
+            report, server = _run_ingest(settings, paths, prune, dry_run, wait_s)
+    except (ConfigError, LeaseBusy, IngestRefused) as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from exc
+    except LeaseLost as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
     if as_json:
         _print_json(report.to_dict())
     else:
         verb = "would be " if dry_run else ""
+        via = f" (by the server at {server})" if server else ""
         print(
             f"{verb}added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
             f"removed {report.removed}, failed {len(report.failed)}; {report.chunks} chunks "
-            f"({report.embedded} newly embedded) in {report.seconds:.1f} s"
+            f"({report.embedded} newly embedded) in {report.seconds:.1f} s{via}"
         )
         for failure in report.failed:
             again = " (unchanged since it failed: not read again)" if failure.get("unchanged") else ""
@@ -93,7 +108,27 @@ def ingest(
     raise typer.Exit(report.exit_code)
 
 
-def _ingest_with_progress(settings: Settings, paths: list[Path], prune: bool, dry_run: bool) -> IngestReport:
+def _run_ingest(
+    settings: Settings, paths: list[Path], prune: bool, dry_run: bool, wait: float, progress: Any = None
+) -> tuple[IngestReport, str | None]:
+    """The report, and the URL of the server that did the ingest (None: this process did)."""
+    from ingest.pipeline import ingest_paths
+
+    def waiting(holder: Any) -> None:
+        err.print(f"waiting for the ingest running since {holder.started} (pid {holder.pid}) ...", highlight=False)
+
+    if dry_run or settings.chroma_host:  # a dry run opens no Chroma; a Chroma server takes any process
+        return ingest_paths(settings, paths, prune=prune, dry_run=dry_run, progress=progress, wait=wait,
+                            on_wait=waiting), None
+    from ui.handoff import ingest as embedded_ingest
+
+    report, server = embedded_ingest(settings, paths, prune=prune, wait=wait, progress=progress, on_wait=waiting)
+    return report, (str(server.info["url"]) if server is not None else None)
+
+
+def _ingest_with_progress(
+    settings: Settings, paths: list[Path], prune: bool, dry_run: bool, wait: float
+) -> tuple[IngestReport, str | None]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -105,9 +140,7 @@ def _ingest_with_progress(settings: Settings, paths: list[Path], prune: bool, dr
         def on_progress(done: int, total: int, path: str) -> None:
             bar.update(task, completed=done, total=total, description=Path(path).name if path else "")
 
-        from ingest.pipeline import ingest_paths
-
-        return ingest_paths(settings, paths, prune=prune, dry_run=dry_run, progress=on_progress)
+        return _run_ingest(settings, paths, prune, dry_run, wait, on_progress)
 
 
 @app.command()
@@ -286,6 +319,10 @@ def serve(
     open_demo: Annotated[
         bool, typer.Option("--open-demo", help="No login: everyone gets open_demo_role (default staff).")
     ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Worker processes for the REST API; more than 1 needs a "
+                          "`chroma run` server ([chroma] host) and serves no chat UI.")
+    ] = 1,
     data_dir: DataDirOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -302,7 +339,7 @@ def serve(
     from ui.server import serve as run_server
 
     try:
-        run_server(settings, host=host, port=port)
+        run_server(settings, host=host, port=port, workers=workers)
     except ConfigError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from exc

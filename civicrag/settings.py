@@ -103,6 +103,17 @@ class Settings(BaseSettings):
     chroma_ssl: bool = False
     chroma_collection: str = Field("civicrag", description="Collection name prefix; the embedder is appended.")
 
+    # -- several processes on one index (ingest.store.lease) ---------------------
+    ingest_lease_ttl_s: float = Field(
+        60.0, gt=0, description="An ingest whose heartbeat is older than this is taken for dead (a process on "
+        "this host that is gone is taken over at once).",
+    )
+    ingest_lease_heartbeat_s: float = Field(5.0, gt=0, description="How often a lease holder renews its lease.")
+    ingest_wait_s: float = Field(
+        0.0, ge=0, description="How long `civicrag ingest` waits for another ingest to finish before it exits 2 "
+        "(`--wait SECONDS` overrides).",
+    )
+
     # -- ingestion limits (per file; a file over one is reported by name, the rest of the batch goes on) ---
     limit_file_mb: float = Field(50.0, gt=0, description="Larger files are refused.")
     limit_pdf_pages: int = Field(2000, ge=1)
@@ -218,6 +229,11 @@ class Settings(BaseSettings):
     server_max_body_kb: int = Field(64, ge=1, description="Largest JSON request body the API accepts.")
     server_question_max_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     upload_max_mb: float = Field(20.0, gt=0, description="Largest document an admin may upload.")
+    server_worker_healthcheck_s: int = Field(
+        60, ge=1, description="With --workers N: seconds a worker may take to answer uvicorn's health check before "
+        "it is killed and restarted. Loading the indexes holds the GIL for seconds on a busy machine; uvicorn's 5 s "
+        "default killed workers in the middle of questions.",
+    )
     ingest_sources: list[Path] = Field(
         default_factory=list, description="Folders a re-ingest from the admin console scans, besides uploads."
     )

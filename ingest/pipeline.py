@@ -54,6 +54,7 @@ from ingest.loaders import (
 from ingest.loaders.ocr import OcrOptions, installed_languages
 from ingest.parsing import parse_document
 from ingest.store import IndexStore
+from ingest.store.lease import Holder, Lease, ingest_lease
 from ingest.store.manifest import CONFLICT, ERROR, UNDATED, FailureRow, FileRow, now_iso
 
 # Bump when parsing or chunking changes what a file becomes, so unchanged files are redone once.
@@ -166,6 +167,25 @@ class Ingestor:
         prune: bool = False,
         dry_run: bool = False,
         progress: ProgressCallback | None = None,
+        lease: Lease | None = None,
+        wait: float = 0.0,
+        on_wait: Callable[[Holder], None] | None = None,
+    ) -> IngestReport:
+        """Ingest under the data directory's ingest lease: the caller's ``lease`` if it holds one, else one
+        taken here (waiting up to ``wait`` seconds, telling ``on_wait`` once; LeaseBusy names the holder)."""
+        if dry_run:
+            return self._run(paths, prune, dry_run, progress)
+        held = lease if lease is not None else ingest_lease(self.settings).acquire(wait, on_wait=on_wait)
+        self.store.manifest.writer = held.token
+        try:
+            return self._run(paths, prune, dry_run, progress)
+        finally:
+            self.store.manifest.writer = None
+            if lease is None:
+                held.release()
+
+    def _run(
+        self, paths: Sequence[Path], prune: bool, dry_run: bool, progress: ProgressCallback | None
     ) -> IngestReport:
         """Ingest ``paths``: every file is read (or known unchanged) first, then conflicts are settled, then
         the documents that changed are embedded and written, one at a time."""
@@ -704,10 +724,12 @@ def ingest_paths(
     prune: bool = False,
     dry_run: bool = False,
     progress: ProgressCallback | None = None,
+    wait: float = 0.0,
+    on_wait: Callable[[Holder], None] | None = None,
 ) -> IngestReport:
     """One-shot ingest for callers that do not keep an Ingestor around."""
     ingestor = Ingestor(settings)
     try:
-        return ingestor.run(paths, prune=prune, dry_run=dry_run, progress=progress)
+        return ingestor.run(paths, prune=prune, dry_run=dry_run, progress=progress, wait=wait, on_wait=on_wait)
     finally:
         ingestor.store.close()

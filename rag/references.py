@@ -25,6 +25,7 @@ _KO_APPENDIX = re.compile(r"별\s*표\s*(\d+)?")
 _KO_SUPPLEMENT = re.compile(r"부\s*칙")
 _KO_PARAGRAPH = re.compile(r"제?\s*(\d+)\s*항")
 _EN_REF = re.compile(r"(§+|\bsection\b|\bsec\b\.?|\bSec\b\.?)\s*(\d+[A-Za-z]?(?:[.\-:]\d+[A-Za-z]?)*)", re.IGNORECASE)
+_DOTTED = re.compile(r"(?<![\d.$])(\d{1,2}\.\d{1,2}(?:\.\d{1,2})+)(?![\d.]*\d)")
 _KIND_WORDS = re.compile(r"조례|규칙|시행규칙|ordinance|charter|code|regulation", re.I)
 # A title word used in at most this many documents' text names its document by itself.
 _NAME_DF = 1
@@ -113,6 +114,11 @@ def article_refs(question: str) -> list[ArticleRef]:
     for m in _EN_REF.finditer(question):
         label = _canonical_en(m.group(0))
         refs.append(ArticleRef(label, f"en:{m.group(2).rstrip('.:').lower()}"))
+    for m in _DOTTED.finditer(question):
+        # Zoning codes number their sections 2.1.3 / 11.2.1 with no word before them ("section 10.5.1" is
+        # read as § 10.5.1 above, and as the bare number here); two dots at least, so an amount ("2.5") or a
+        # date is not read as one.
+        refs.append(ArticleRef(m.group(1), loose_key(m.group(1))))
     seen: set[str] = set()
     return [r for r in refs if not (r.label in seen or seen.add(r.label))]  # type: ignore[func-returns-value]
 

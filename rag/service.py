@@ -43,12 +43,16 @@ from rag.retrieval import (
     QueryTokenizer,
 )
 from rag.scope import Jurisdictions
+from rag.structured import StructuredAnswerer
+from rag.structured import build as build_structured
 from rag.types import Answer, Answerability, Message, Result, Retrieved, ScoredChunk, StreamEvent
 
 #: Share of the question's (IDF-weighted) words an attachment title must hold to be named in a refusal.
 ATTACHMENT_HINT_MIN = 0.4
 #: Fused chunks retrieval hands to the reranker (grouped into at most ``rerank_candidates`` provisions).
 CHUNK_POOL = 60
+#: Loads started over when another process's ingest deleted vectors of the generation being read.
+_BUILD_ATTEMPTS = 5
 
 
 @dataclass
@@ -62,6 +66,7 @@ class _Loaded:
     followups: FollowupRewriter
     decider: Decider
     jurisdictions: Jurisdictions
+    structured: list[StructuredAnswerer]
     # Registered documents without readable text (manifest failures with a title).
     empty_docs: EmptyDocuments = field(default_factory=EmptyDocuments)
 
@@ -156,13 +161,29 @@ class RagService:
             return self._loaded
 
     def _build(self, generation: int) -> _Loaded:
-        catalogue = Catalogue.load(self.store.manifest)
-        tokens = [toks for _, _, _, toks in self.store.manifest.live_chunks()]
-        dense = None if self.settings.retrieval_dense_backend == "chroma" else self._read_vectors(catalogue)
-        units = UnitVectors.build(catalogue, list(self.store.manifest.live_units()), self._dim())
+        """Every part from one generation, whatever other processes commit meanwhile: the manifest is read in
+        one snapshot; when an ingest deleted some of its chunks' vectors before they were read, start over."""
+        for attempt in range(_BUILD_ATTEMPTS):
+            with self.store.manifest.snapshot() as manifest:
+                generation = manifest.generation
+                catalogue = Catalogue.load(manifest)
+                tokens = [toks for _, _, _, toks in manifest.live_chunks()]
+                units = UnitVectors.build(catalogue, list(manifest.live_units()), self._dim())
+                empty_documents = manifest.empty_documents()
+                lexical = self.store.lexical(manifest)
+            if self.settings.retrieval_dense_backend == "chroma":
+                dense, missing = None, 0
+            else:
+                dense, missing = self._read_vectors(catalogue)
+            if not missing or self.store.manifest.generation == generation or attempt == _BUILD_ATTEMPTS - 1:
+                break
+        if missing:
+            # A chunk without a vector would silently never rank by meaning; say so and go on lexically.
+            import warnings
+
+            warnings.warn(f"{missing} live chunks have no vector in Chroma", stacklevel=2)
         return self.assemble(
-            generation, catalogue, tokens, dense, self.store.lexical(),
-            empty_documents=self.store.manifest.empty_documents(), unit_vectors=units,
+            generation, catalogue, tokens, dense, lexical, empty_documents=empty_documents, unit_vectors=units,
         )
 
     def _dim(self) -> int:
@@ -225,17 +246,19 @@ class RagService:
             default_jurisdiction=s.scope_jurisdiction, limit=s.rerank_candidates,
         )
         jurisdictions = Jurisdictions.build(str(r.metadata.get("jurisdiction", "")) for r in catalogue.records)
+        structured = build_structured(catalogue, self.store, tokenizer)
         return _Loaded(generation, catalogue, hybrid, legs, doc_names, scorer, followups, decider, jurisdictions,
-                       empty_docs)
+                       structured, empty_docs)
 
-    def _read_vectors(self, catalogue: Catalogue) -> np.ndarray:
-        """The ingest-time vectors of every live chunk, in catalogue order (one read from Chroma)."""
+    def _read_vectors(self, catalogue: Catalogue) -> tuple[np.ndarray, int]:
+        """The ingest-time vectors of every live chunk, in catalogue order (one read from Chroma), and how many
+        chunks had none."""
         from ingest.store.vectors import collection_name, open_chroma_client
 
         dim = self._dim()
         matrix = np.zeros((len(catalogue), dim), dtype=np.float32)
         if not len(catalogue):
-            return matrix
+            return matrix, 0
         client = open_chroma_client(self.settings)
         collection = client.get_or_create_collection(
             name=collection_name(self.settings.chroma_collection, self.settings.embedder_key),
@@ -248,12 +271,7 @@ class RagService:
             for chunk_id, vector in zip(got["ids"], got["embeddings"], strict=True):
                 matrix[catalogue.row_of[chunk_id]] = np.asarray(vector, dtype=np.float32)
                 found += 1
-        if found < len(ids):
-            # A chunk without a vector would silently never rank by meaning; say so and go on lexically.
-            import warnings
-
-            warnings.warn(f"{len(ids) - found} live chunks have no vector in Chroma", stacklevel=2)
-        return matrix
+        return matrix, len(ids) - found
 
     # -- questions ---------------------------------------------------------------
     def retrieve(
@@ -342,7 +360,7 @@ class RagService:
         started = time.perf_counter()
         loaded = self.load()
         query = self.query(question, history, as_of, filters)
-        if not _askable(query, loaded.scorer):
+        if len(loaded.catalogue) and not _askable(query, loaded.scorer):
             # Whitespace, emoji, keyboard mash: nothing to search with, so no provision may be "found".
             text = phrase("rephrase", query.language)
             yield StreamEvent("delta", text=text)
@@ -353,6 +371,18 @@ class RagService:
                 answerability=Answerability(False, 0.0, "nothing in the question to search with"),
             ))
             return
+        for structured in loaded.structured:  # "what changed?", "which statute?": answered from structure
+            answer = structured(query)
+            if answer is not None:
+                yield StreamEvent("delta", text=answer.text)
+                yield StreamEvent("done", result=Result(
+                    id=id, question=question, answer=answer.text, refused=answer.refused, language=query.language,
+                    citations=answer.citations, retrieved=[],
+                    timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)},
+                    rewritten_question=query.text if query.followup else None, as_of=query.as_of,
+                    filters=query.filters, related=answer.related, mode="structured",
+                ))
+                return
         _chunks, decision = self.decide(query)
         retrieved = _retrieved(decision)
         t_retrieve = time.perf_counter()

@@ -1,8 +1,9 @@
 """What the admin console and the admin API do: uploads, re-ingest with progress, delete, tables.
 
 The index is changed only through the ingest package's public pieces (``Ingestor.run``
-and the manifest's retire/purge sequence that ``Ingestor._prune`` uses); one lock keeps
-a re-ingest and a delete from overlapping.
+and the manifest's retire/purge sequence that ``Ingestor._prune`` uses), under the data
+directory's ingest lease, so a re-ingest or a delete here never overlaps one in another
+process (``civicrag ingest``, another server worker, another host).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 import threading
 import time
 import unicodedata
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 from civicrag.settings import Settings
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.store import IndexStore
+from ingest.store.lease import Lease, LeaseBusy, ingest_lease
 from ingest.store.manifest import Manifest
 
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
@@ -85,10 +88,11 @@ class IngestJob:
     report: dict[str, Any] | None = None
     error: str = ""
     paths: list[str] = field(default_factory=list)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def snapshot(self) -> dict[str, Any]:
         return {
-            "running": self.running, "done": self.done, "total": self.total, "current": self.current,
+            "id": self.id, "running": self.running, "done": self.done, "total": self.total, "current": self.current,
             "seconds": round((self.finished or time.time()) - self.started, 1) if self.started else 0.0,
             "report": self.report, "error": self.error, "paths": list(self.paths),
         }
@@ -98,8 +102,10 @@ class AdminOps:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.job = IngestJob()
-        self._write_lock = threading.Lock()  # one index-changing operation at a time
+        self._write_lock = threading.Lock()  # one index-changing operation at a time in this process
         self._thread: threading.Thread | None = None
+        self.refusal = ""  # why the last start_ingest returned False
+        self.jobs: dict[str, IngestJob] = {}  # the last few, by id: a caller polls its own job's report
 
     # -- re-ingest ----------------------------------------------------------------
     def ingest_paths(self) -> list[Path]:
@@ -108,13 +114,27 @@ class AdminOps:
         folder.mkdir(parents=True, exist_ok=True)
         return [p for p in self.settings.ingest_sources if p.exists()] + [folder]
 
-    def start_ingest(self, prune: bool = False) -> bool:
-        """Start a re-ingest in the background; False if one is already running."""
+    def start_ingest(self, prune: bool = False, paths: list[Path] | None = None) -> bool:
+        """Start a re-ingest (of the source folders, or of ``paths``) in the background; False if one is
+        already running, here or in another process (``refusal`` says which)."""
         if not self._write_lock.acquire(blocking=False):
+            self.refusal = "an ingest is already running"
             return False
-        paths = self.ingest_paths()
+        lease = ingest_lease(self.settings)
+        try:
+            lease.acquire()
+        except LeaseBusy as exc:  # a `civicrag ingest`, another server worker, another host
+            self._write_lock.release()
+            self.refusal = str(exc)
+            return False
+        paths = self.ingest_paths() if paths is None else paths
         self.job = IngestJob(running=True, started=time.time(), paths=[str(p) for p in paths])
-        self._thread = threading.Thread(target=self._run_ingest, args=(paths, prune), daemon=True, name="ingest")
+        self.jobs[self.job.id] = self.job
+        for old in list(self.jobs)[:-20]:
+            del self.jobs[old]
+        self._thread = threading.Thread(
+            target=self._run_ingest, args=(paths, prune, lease), daemon=True, name="ingest"
+        )
         self._thread.start()
         return True
 
@@ -123,7 +143,7 @@ class AdminOps:
             self._thread.join(timeout)
         return self.job.snapshot()
 
-    def _run_ingest(self, paths: list[Path], prune: bool) -> None:
+    def _run_ingest(self, paths: list[Path], prune: bool, lease: Lease) -> None:
         from ingest.pipeline import Ingestor
 
         job = self.job
@@ -134,12 +154,13 @@ class AdminOps:
         try:
             ingestor = Ingestor(self.settings)
             try:
-                job.report = ingestor.run(paths, prune=prune, progress=on_progress).to_dict()
+                job.report = ingestor.run(paths, prune=prune, progress=on_progress, lease=lease).to_dict()
             finally:
                 ingestor.store.close()
         except Exception as exc:  # reported to the admin; the server goes on
             job.error = f"{type(exc).__name__}: {exc}"
         finally:
+            lease.release()
             job.running = False
             job.finished = time.time()
             self._write_lock.release()
@@ -155,10 +176,16 @@ class AdminOps:
         """
         if not self._write_lock.acquire(timeout=5):
             raise RuntimeError("an ingest is running; try again when it has finished")
+        lease = ingest_lease(self.settings)
         try:
+            try:
+                lease.acquire()
+            except LeaseBusy as exc:
+                raise RuntimeError(f"{exc}; try again when it has finished") from exc
             store = IndexStore(self.settings)
             try:
                 manifest = store.manifest
+                manifest.writer = lease.token
                 if not manifest.has_document(doc_id):
                     return False
                 uploaded = [Path(r.path) for r in manifest.files() if r.doc_id == doc_id]
@@ -174,6 +201,7 @@ class AdminOps:
                         victim.unlink(missing_ok=True)
             return True
         finally:
+            lease.release()
             self._write_lock.release()
 
 

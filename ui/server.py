@@ -7,8 +7,11 @@ uvicorn. Nothing is loaded at import time; the RagService loads its indexes on t
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
+import sys
+import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -22,13 +25,14 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from civicrag.settings import Settings
+from civicrag.settings import ConfigError, Settings
+from ingest.store.lease import INGEST, live_holder
 from ui.admin import AdminOps, documents_table
 from ui.auth import DEMO_USER, SESSION_KEY, User, Users
 from ui.feedback import FeedbackStore
@@ -191,6 +195,13 @@ class IngestRequest(BaseModel):
     wait: bool = Field(True, description="Answer when the run has finished (else 202 at once; poll GET).")
 
 
+class LocalIngestRequest(BaseModel):
+    """``civicrag ingest`` handing its paths to the server that holds the embedded Chroma folder."""
+
+    paths: list[str] = Field(..., min_length=1, max_length=1000)
+    prune: bool = False
+
+
 # -- middleware -------------------------------------------------------------------------
 class BodyLimit:
     """Refuse request bodies over a limit with a 413 JSON error, by Content-Length or while streaming."""
@@ -290,7 +301,15 @@ AdminDep = Annotated[User, Depends(require_admin)]
 
 
 # -- the app ----------------------------------------------------------------------------
-def create_app(settings: Settings, service: Any | None = None, with_ui: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings,
+    service: Any | None = None,
+    with_ui: bool = True,
+    local_token: str | None = None,
+    preload: bool = False,
+) -> FastAPI:
+    """The app; ``local_token`` (set by ``serve`` on embedded Chroma) lets ``civicrag ingest`` on this host
+    hand its paths to this server (``ui.handoff``); ``preload`` loads the indexes before the first request."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     ctx = AppContext.create(settings, service)
     app = FastAPI(
@@ -307,7 +326,7 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
         ),
         docs_url=None,
         redoc_url=None,
-        lifespan=_lifespan(ctx),
+        lifespan=_lifespan(ctx, preload),
     )
     app.state.ctx = ctx
 
@@ -359,7 +378,8 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
 
     # -- API -----------------------------------------------------------------------------
     @app.post("/api/ask", tags=["questions"], summary="Answer a question (same JSON as `civicrag ask --json`)")
-    def api_ask(body: AskRequest, user: UserDep) -> dict[str, Any]:
+    def api_ask(body: AskRequest, user: UserDep, response: Response) -> dict[str, Any]:
+        response.headers["X-Civicrag-Worker"] = str(os.getpid())  # which worker process answered
         if len(body.question) > settings.server_question_max_chars:
             raise HTTPException(422, f"question longer than {settings.server_question_max_chars} characters")
         if body.as_of:
@@ -385,6 +405,11 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
         info = store.status()
         info["failed"] = [{"path": p, "error": e} for p, e in store.manifest.failures()]
         info["ingest"] = ctx.admin.job.snapshot()
+        # An ingest in any process (the CLI, another worker, another host) holds the lease.
+        writer = live_holder(settings.manifest_path, INGEST, settings.ingest_lease_ttl_s)
+        info["ingest_lease"] = None if writer is None else {"pid": writer.pid, "host": writer.host,
+                                                            "since": writer.started}
+        info["worker"] = os.getpid()
         info["user"] = {"name": user.name, "role": user.role}
         info["auth_mode"] = settings.auth_mode
         return info  # type: ignore[no-any-return]
@@ -397,7 +422,7 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
     def api_ingest(admin: AdminDep, body: IngestRequest | None = None) -> JSONResponse:
         body = body or IngestRequest()
         if not ctx.admin.start_ingest(prune=body.prune):
-            raise HTTPException(409, "an ingest is already running")
+            raise HTTPException(409, ctx.admin.refusal)
         if not body.wait:
             return JSONResponse(ctx.admin.job.snapshot(), status_code=202)
         snapshot = ctx.admin.wait()
@@ -445,6 +470,8 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
         if not ctx.sessions.revoke_id(session_id):
             raise HTTPException(404, f"no live session {session_id!r}")
         return {"revoked": session_id}
+    if local_token:
+        _mount_local_ingest(app, ctx, local_token)
 
     # -- original documents ------------------------------------------------------------------
     @app.get("/doc", tags=["index"], summary="The original file of an indexed document (or of its attachment)")
@@ -467,7 +494,16 @@ def create_app(settings: Settings, service: Any | None = None, with_ui: bool = T
     # -- API docs, served offline ---------------------------------------------------------------
     _mount_docs(app)
 
-    if with_ui:
+    if not with_ui:
+        @app.get("/", include_in_schema=False)
+        def no_ui() -> HTMLResponse:
+            return HTMLResponse(
+                "<!doctype html><meta charset='utf-8'><title>civicrag</title><p>This server serves the REST API "
+                "only (<a href='/docs'>/docs</a>). The chat is served by a single-process <code>civicrag serve</code>"
+                ": Gradio keeps each chat's state in one process.</p>",
+                headers={"Content-Security-Policy": CSP},
+            )
+    else:
         import gradio as gr
 
         from ui.web import build_blocks, theme
@@ -529,9 +565,45 @@ def _since(value: str | None) -> str | None:
         raise HTTPException(422, f"since wants YYYY-MM-DD, got {value!r}") from exc
 
 
-def _lifespan(ctx: AppContext) -> Any:
+def _mount_local_ingest(app: FastAPI, ctx: AppContext, token: str) -> None:
+    """``civicrag ingest`` on this host, when this server holds the embedded Chroma folder (``ui.handoff``).
+
+    Authorised by the token this server wrote into the data folder's ``chroma`` lease: whoever can read
+    the manifest can already change the index. Not in the API schema; not for browsers.
+    """
+    from ui.handoff import LOCAL_INGEST_PATH, TOKEN_HEADER
+
+    def check(request: Request) -> None:
+        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+            raise HTTPException(403, "not the token of this server's data folder")
+
+    @app.post(LOCAL_INGEST_PATH, include_in_schema=False)
+    def local_ingest(body: LocalIngestRequest, request: Request) -> JSONResponse:
+        check(request)
+        paths = [Path(p) for p in body.paths]
+        missing = [str(p) for p in paths if not p.is_absolute() or not p.exists()]
+        if missing:
+            raise HTTPException(422, f"no such file or folder: {', '.join(missing)}")
+        if not ctx.admin.start_ingest(prune=body.prune, paths=paths):
+            raise HTTPException(409, ctx.admin.refusal)
+        return JSONResponse(ctx.admin.job.snapshot(), status_code=202)
+
+    @app.get(LOCAL_INGEST_PATH, include_in_schema=False)
+    def local_ingest_status(request: Request, id: str) -> dict[str, Any]:
+        check(request)
+        job = ctx.admin.jobs.get(id)
+        if job is None:
+            raise HTTPException(404, "no such ingest")
+        return job.snapshot()
+
+
+def _lifespan(ctx: AppContext, preload: bool = False) -> Any:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if preload:
+            import anyio
+
+            await anyio.to_thread.run_sync(ctx.service.load)
         yield
         ctx.close()  # let a running ingest finish its transaction, close SQLite and Chroma
 
@@ -594,12 +666,85 @@ def _login_html(message: str) -> str:
     )
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> None:
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers: int = 1) -> None:
+    """Run the app with uvicorn: one process, or ``workers`` processes over a ``chroma run`` server.
+
+    Each process answers from the index generation it last loaded and reloads when the manifest's
+    generation moves on (``RagService.load``), so an ingest from any process shows without a restart.
+    """
     import uvicorn
 
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    app = create_app(settings)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if workers > 1:
+        if not settings.chroma_host:
+            raise ConfigError(
+                "several workers need a Chroma server: embedded Chroma allows one process per data folder; "
+                "run `chroma run --path DIR --port 8000` and set [chroma] host and port"
+            )
+        if settings.session_secret is None:  # every worker must accept the login cookies of the others
+            settings = settings.model_copy(update={"session_secret": SecretStr(secrets.token_urlsafe(32))})
+        os.environ[WORKER_SETTINGS_ENV] = settings_json(settings)
+        uvicorn.run("ui.server:worker_app", factory=True, host=host, port=port, workers=workers, log_level="info",
+                    timeout_worker_healthcheck=settings.server_worker_healthcheck_s)
+        return
+    if settings.chroma_host:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    # Embedded Chroma: this process owns the data folder's PersistentClient while it runs, and takes
+    # `civicrag ingest`s of this host in through /api/ingest/local (ui.handoff).
+    from ui.handoff import chroma_lease
+
+    token = secrets.token_urlsafe(32)
+    local = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    lease = chroma_lease(settings, info={"url": f"http://{local}:{port}", "token": token})
+    told = False
+    while (holder := lease.try_acquire()) is not None:
+        if holder.info.get("url"):
+            lease.close()
+            raise ConfigError(
+                f"another server ({holder.info['url']}, {holder.describe()}) has this data folder's embedded "
+                "Chroma open, and it allows one process; stop that one, or run `chroma run` and set "
+                "[chroma] host for several"
+            )
+        if not told:
+            print(f"waiting for the ingest ({holder.describe()}) writing {settings.data_dir} to finish ...",
+                  file=sys.stderr, flush=True)
+            told = True
+        time.sleep(1)
+    try:
+        uvicorn.run(create_app(settings, local_token=token), host=host, port=port, log_level="info")
+    finally:
+        lease.release()
 
 
-__all__ = ["AppContext", "create_app", "serve"]
+WORKER_SETTINGS_ENV = "CIVICRAG_WORKER_SETTINGS"
+
+
+def settings_json(settings: Settings) -> str:
+    """The settings for a worker process, secrets included (the environment of one's own children)."""
+    data = settings.model_dump(mode="json")
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            data[name] = value.get_secret_value()
+    return json.dumps(data)
+
+
+def worker_app() -> FastAPI:
+    """The app of one of several uvicorn workers: the API without the Gradio chat, whose per-chat state
+    lives in one process (gradio-app/gradio#10487).
+
+    ``serve(workers=N)`` passes its settings down; run directly (``uvicorn --factory ui.server:worker_app``,
+    or gunicorn's uvicorn worker) it reads them as ``civicrag`` does: ``CIVICRAG_CONFIG`` / ``./civicrag.toml``
+    and ``CIVICRAG_*``, which must then name a Chroma server and a ``session_secret``.
+    """
+    from civicrag.settings import load_settings
+
+    payload = os.environ.get(WORKER_SETTINGS_ENV)
+    settings = Settings(**json.loads(payload)) if payload else load_settings()
+    if not settings.chroma_host:
+        raise ConfigError("several workers need a Chroma server: set [chroma] host and port (`chroma run`)")
+    return create_app(settings, with_ui=False, preload=True)
+
+
+__all__ = ["AppContext", "create_app", "serve", "worker_app"]

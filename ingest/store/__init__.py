@@ -6,10 +6,12 @@ through it and retrieval reads through it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cached_property
 from typing import Any
 
 from civicrag.settings import ConfigError, Settings
+from ingest.store.lease import INGEST, live_holder
 from ingest.store.lexical import LexicalIndex, Tokenizer
 from ingest.store.manifest import Manifest, VersionRow
 from ingest.store.vectors import VectorIndex, collection_name, open_chroma_client
@@ -35,32 +37,48 @@ class IndexStore:
         return VectorIndex(client, collection_name(self.settings.chroma_collection, self.settings.embedder_key))
 
     def recover(self) -> int:
-        """Finish what a crash interrupted: drop pending/retired versions and vectors no live chunk owns."""
-        repaired = self.purge(statuses=("pending", "retired"))
+        """Finish what a crash interrupted: drop retired versions, pending versions whose writer is gone (a
+        process holding the ingest lease may still be writing its own), and vectors no chunk row owns."""
+        writing = live_holder(self.settings.manifest_path, INGEST, self.settings.ingest_lease_ttl_s)
+        busy = {writing.token} if writing is not None else set()
+        repaired = self.purge(statuses=("pending", "retired"), keep_writers=busy - {self.manifest.writer})
         orphans = self.vectors.all_ids() - self.manifest.all_chunk_ids()
         if orphans:
             self.vectors.delete(sorted(orphans))
             repaired += len(orphans)
         return repaired
 
-    def purge(self, statuses: tuple[str, ...] = ("retired",), doc_id: str | None = None) -> int:
+    def purge(
+        self, statuses: tuple[str, ...] = ("retired",), doc_id: str | None = None, keep_writers: Collection[str] = ()
+    ) -> int:
         """Delete the vectors of unfinished versions (retired by default), then forget them; returns how many.
 
-        Vectors go first: a crash in between leaves a row that the next purge finishes.
+        Pending versions written under a lease token in ``keep_writers`` are left alone. Vectors go first: a
+        crash in between leaves a row that the next purge finishes.
         """
         purged = 0
         for row in self.manifest.unfinished():
+            if row.status == "pending" and row.writer in keep_writers:
+                continue
             if row.status in statuses and (doc_id is None or row.doc_id == doc_id):
                 self.vectors.delete(self.manifest.chunk_ids(row.doc_id, row.version, row.content_hash))
                 self.manifest.purge(row)
                 purged += 1
         return purged
 
-    def lexical(self) -> LexicalIndex:
-        """The BM25 index matching the manifest's generation, rebuilt and saved if it is stale."""
-        generation = self.manifest.generation
+    def lexical(self, snapshot: Manifest | None = None) -> LexicalIndex:
+        """The BM25 index matching the manifest's generation, rebuilt and saved if it is stale.
+
+        With a ``snapshot`` (a reader, e.g. the server): the saved index if it is of the snapshot's generation,
+        else one built in memory from the snapshot's tokens; a reader never writes the shared files.
+        """
+        manifest = snapshot or self.manifest
+        generation = manifest.generation
         index = LexicalIndex.load(self.settings.lexical_dir)
         if index is None or index.generation != generation:
+            if snapshot is not None:
+                rows = [(chunk_id, tokens) for chunk_id, _, _, tokens in snapshot.live_chunks()]
+                return LexicalIndex.build([c for c, _ in rows], [t for _, t in rows], generation)
             index = self.rebuild_lexical()
         return index
 

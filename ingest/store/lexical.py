@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -130,32 +131,39 @@ class LexicalIndex:
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)  # type: ignore[attr-defined]
 
     def save(self, directory: Path) -> None:
-        """Write to a sibling temp dir, then swap it in, so a reader never sees half an index."""
+        """Write to a sibling temp dir, then swap it in, so a reader never sees half an index.
+
+        The temporary names are this call's own: a reader's load or another process's save cannot meet them.
+        """
         directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = directory.with_name(directory.name + ".tmp")
-        old = directory.with_name(directory.name + ".old")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        tmp = Path(tempfile.mkdtemp(prefix=directory.name + ".tmp-", dir=directory.parent))
+        old = Path(tempfile.mkdtemp(prefix=directory.name + ".old-", dir=directory.parent)) / "index"
         if self._bm25 is not None:
             self._bm25.save(str(tmp / "bm25"))  # type: ignore[attr-defined]
         (tmp / "index.json").write_text(
             json.dumps({"generation": self.generation, "chunk_ids": self.chunk_ids}), encoding="utf-8"
         )
-        shutil.rmtree(old, ignore_errors=True)
         if directory.exists():
             os.replace(directory, old)
         os.replace(tmp, directory)
-        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(old.parent, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex | None:
-        meta_path = directory / "index.json"
-        if not meta_path.is_file():
-            return None
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        bm25 = None
-        if (directory / "bm25").is_dir():
-            import bm25s
+        """The saved index, or None when there is none (or another process swapped it while it was read)."""
+        try:
+            before = directory.stat().st_ino
+            meta_path = directory / "index.json"
+            if not meta_path.is_file():
+                return None
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            bm25 = None
+            if (directory / "bm25").is_dir():
+                import bm25s
 
-            bm25 = bm25s.BM25.load(str(directory / "bm25"))
+                bm25 = bm25s.BM25.load(str(directory / "bm25"))
+            if directory.stat().st_ino != before:
+                return None  # index.json and bm25 may be of different saves
+        except (OSError, ValueError):
+            return None
         return cls(meta["chunk_ids"], bm25, int(meta["generation"]))

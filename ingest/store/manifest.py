@@ -19,6 +19,8 @@ Tables
   files, one document and effective date, different texts) the ``version`` and ``content_hash`` the file
   claims. A conflicting effective date ends the validity of the document's earlier version all the same.
 - ``state``: the generation counter (bumped on every visible change) and more.
+- ``leases``: who may write (``ingest.store.lease``); a pending version records its writer's lease token,
+  so cleaning up after a crash never touches a version another process is still writing.
 
 A document switches from its old to its new version in one SQLite transaction,
 after the new vectors are written; readers only see ``live`` rows, so each
@@ -39,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ingest.documents import Chunk, Document
+from ingest.store import lease
 
 UNDATED = "undated"
 
@@ -54,6 +57,7 @@ _ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("content_hash", "TEXT"),
     ),
     "units": (("tokens_json", "TEXT"),),
+    "versions": (("writer", "TEXT"),),
 }
 
 
@@ -134,6 +138,7 @@ class VersionRow:
     chunk_count: int
     ingested_at: str
     meta_json: str
+    writer: str | None = None  # lease token of the process writing a pending version
 
     @property
     def superseded(self) -> bool:
@@ -194,8 +199,10 @@ class Manifest:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + lease.SCHEMA)
         self._add_missing_columns()
+        # The ingest lease this process holds while it writes (set by Ingestor.run): its writes are fenced.
+        self.writer: str | None = None
 
     def _add_missing_columns(self) -> None:
         """Bring a manifest written by an older release up to the current columns (nullable, so no backfill)."""
@@ -213,6 +220,20 @@ class Manifest:
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Manifest]:
+        """A read-only view of one committed state: all its reads see the same generation, whatever commits
+        meanwhile (one read transaction on a connection of its own; in WAL mode it never blocks a writer)."""
+        view = Manifest.__new__(Manifest)
+        view.path, view.writer = self.path, None
+        view._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            view._db.execute("BEGIN")
+            view._db.execute("SELECT COUNT(*) FROM state").fetchone()  # the snapshot is taken at the first read
+            yield view
+        finally:
+            view._db.close()  # ends the read transaction
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -400,7 +421,9 @@ class Manifest:
         with self.transaction() as db:
             self._delete_version(db, doc.doc_id, version, content_hash)
             db.execute(
-                "INSERT INTO versions VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)",
+                "INSERT INTO versions (doc_id, version, content_hash, status, source, title, kind, jurisdiction, "
+                "language, format, effective_date, valid_from, valid_to, chunk_count, ingested_at, meta_json, "
+                "writer) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?, ?)",
                 (
                     doc.doc_id,
                     version,
@@ -415,6 +438,7 @@ class Manifest:
                     len(chunks),
                     now_iso(),
                     json.dumps(meta, ensure_ascii=False, default=str),
+                    self.writer,
                 ),
             )
             db.executemany(
@@ -447,8 +471,19 @@ class Manifest:
                 )
 
     def activate_version(self, doc_id: str, version: str, content_hash: str, file: FileRow) -> None:
-        """Make a pending version live, retiring the one it replaces, in one transaction."""
+        """Make a pending version live, retiring the one it replaces, in one transaction.
+
+        Raises LeaseLost when this process no longer holds the ingest lease, and RuntimeError when the pending
+        rows are gone (another process cleaned them up): either way the old version stays live.
+        """
         with self.transaction() as db:
+            self.fence(db)
+            pending = db.execute(
+                "SELECT 1 FROM versions WHERE doc_id = ? AND version = ? AND content_hash = ? AND status = 'pending'",
+                (doc_id, version, content_hash),
+            ).fetchone()
+            if pending is None:
+                raise RuntimeError(f"the pending version {version} of {doc_id} vanished before it was made live")
             db.execute(
                 "UPDATE versions SET status = 'retired' WHERE doc_id = ? AND version = ? AND status = 'live' "
                 "AND content_hash != ?",
@@ -461,6 +496,11 @@ class Manifest:
             self._recompute_validity(db, doc_id)
             self._record_file(db, file)
             self._bump(db)
+
+    def fence(self, db: sqlite3.Connection) -> None:
+        """Inside a write transaction: refuse when this process writes under an ingest lease it has lost."""
+        if self.writer is not None:
+            lease.fence(db, lease.INGEST, self.writer)
 
     def record_file(self, file: FileRow) -> None:
         with self.transaction() as db:
@@ -489,6 +529,7 @@ class Manifest:
     def retire_document(self, doc_id: str) -> None:
         """Hide every version of a document (its vectors are deleted afterwards by purge)."""
         with self.transaction() as db:
+            self.fence(db)
             db.execute("UPDATE versions SET status = 'retired' WHERE doc_id = ?", (doc_id,))
             db.execute("DELETE FROM files WHERE doc_id = ?", (doc_id,))
             self._bump(db)

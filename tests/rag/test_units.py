@@ -49,3 +49,11 @@ def test_units_keep_items_under_their_lead_in() -> None:
     units = split_units("제7조(감면)\n① 다음 각 호의 자동차는 감면한다.\n1. 경차\n2. 전기자동차\n② 장애인은 면제한다.")
     assert [u.label for u in units] == ["①", "1.", "2.", "②"]
     assert units[1].parent == 0 and units[0].children == (1, 2)
+
+
+def test_zoning_numbers_are_references_but_amounts_and_dates_are_not() -> None:
+    from rag.references import article_refs
+
+    assert [r.label for r in article_refs("what does zoning 11.2.1 say")] == ["11.2.1"]
+    assert [r.label for r in article_refs("section 10.5.1 of the zoning ordinance")] == ["§ 10.5.1", "10.5.1"]
+    assert article_refs("the fee is $2.50 since 2024.3.1") == []

@@ -360,7 +360,7 @@ class RagService:
         started = time.perf_counter()
         loaded = self.load()
         query = self.query(question, history, as_of, filters)
-        if len(loaded.catalogue) and not _askable(query, loaded.scorer):
+        if len(loaded.catalogue) and not _askable(query, loaded.scorer, loaded.empty_docs):
             # Whitespace, emoji, keyboard mash: nothing to search with, so no provision may be "found".
             text = phrase("rephrase", query.language)
             yield StreamEvent("delta", text=text)
@@ -470,12 +470,14 @@ class RagService:
         return rewrite
 
 
-def _askable(query: Query, scorer: EvidenceScorer) -> bool:
+def _askable(query: Query, scorer: EvidenceScorer, empty_docs: EmptyDocuments) -> bool:
     """A question can be searched when it has a letter or digit and a word (or provision number) the indexed
-    regulations use; "   ", "🙂🙂" and "asdfjkl" have neither."""
+    regulations use, or names a registered document; "   ", "🙂🙂" and "asdfjkl" have neither."""
     if not any(ch.isalnum() for ch in query.text):
         return False
-    return bool(query.refs.articles or query.refs.docs) or any(scorer.known(t) for t in query.tokens)
+    if query.refs.articles or query.refs.docs or any(scorer.known(t) for t in query.tokens):
+        return True
+    return empty_docs.named(query.text, query.tokens) is not None
 
 
 def _retrieved(decision: Decision) -> list[Retrieved]:

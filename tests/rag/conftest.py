@@ -31,3 +31,21 @@ def service(rag_settings: Settings) -> Iterator[object]:
     svc.load()
     yield svc
     svc.close()
+
+
+SAMPLE_CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+@pytest.fixture(scope="session")
+def sample_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """The shipped sample corpus (corpus/), as the quick start ingests it, answered with the shipped artefact."""
+    from ingest.pipeline import ingest_paths
+    from rag.service import RagService
+
+    settings = load_settings(None, data_dir=tmp_path_factory.mktemp("sample-data"), embedder_threads=1)
+    report = ingest_paths(settings, [SAMPLE_CORPUS])
+    assert not report.failed, report.failed
+    svc = RagService(settings)
+    svc.load()
+    yield svc
+    svc.close()

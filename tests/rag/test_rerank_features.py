@@ -7,7 +7,7 @@ import pytest
 
 from civicrag.legal.units import split_units, unit_context
 from rag.catalogue import Catalogue
-from rag.rerank.candidates import Candidate, CandidateUnit, UnitVectors, group
+from rag.rerank.candidates import CandidateUnit, UnitVectors, group
 from rag.rerank.features import (
     ANSWER_FEATURES,
     CANDIDATE_FEATURES,
@@ -112,14 +112,19 @@ def test_unit_features_point_at_the_unit_that_states_the_amount() -> None:
     assert rows[0]["is_lead_in"] == 1.0 and rows[0]["first"] == 1.0
 
 
-def test_answer_features_read_the_lead_and_attachment_titles() -> None:
-    record = _record(0, "제5조", "주차요금", "제5조(주차요금)\n주차요금은 별표 5와 같다.")
-    lead = Candidate("d1", "제5조", [ScoredChunk(record, 1.0)], 0, score=0.8)
-    other = Candidate("d1", "제6조", [ScoredChunk(record, 0.5)], 1, score=0.2)
-    row = dict.fromkeys(CANDIDATE_FEATURES, 0.0) | {"cover_unit": 0.25}
-    titles = ["[별표 5] 경차 주차요금 감면 기준", "[별지 제1호서식] 신청서"]
-    features = answer_features(_view(), [lead, other], [row, row], titles)
+def test_attachment_titles_are_covered_per_candidate_and_read_by_answerability(
+    setting: tuple[Catalogue, list[ScoredChunk]],
+) -> None:
+    catalogue, chunks = setting
+    candidates = group(chunks, catalogue, None, tokenize=_words)
+    titles = {"d1": ["[별표 5] 경차 주차요금 감면 기준", "[별지 제1호서식] 감면 신청서"], "d2": []}
+    rows = candidate_features(_view(), candidates, lambda row: 0.0, catalogue.row_of.get, lambda a: a,
+                              lambda c: titles[c.doc_id])
+    assert rows[0]["annex_cover"] == pytest.approx(1.0) and rows[0]["form_cover"] == pytest.approx(0.25)
+    assert rows[2]["annex_cover"] == 0.0
+    candidates[0].score, candidates[1].score = 0.8, 0.2
+    features = answer_features("amount", candidates[:2], rows[:2])
     assert set(features) == set(ANSWER_FEATURES)
     assert features["p1"] == 0.8 and features["margin"] == pytest.approx(0.6)
-    assert features["annex_cover"] == pytest.approx(1.0) and features["form_cover"] == 0.0
-    assert features["annex_beats"] == pytest.approx(0.75) and features["same_doc_2"] == 1.0
+    assert features["annex_cover"] == pytest.approx(1.0) and features["form_cover"] == pytest.approx(0.25)
+    assert features["annex_beats"] == pytest.approx(1.0 - rows[0]["cover_unit"]) and features["same_doc_2"] == 1.0

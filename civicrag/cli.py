@@ -188,7 +188,9 @@ def ask(
     ] = None,
     filters: Annotated[
         list[str] | None,
-        typer.Option("--filter", help="key=value on jurisdiction, kind, doc (doc_id), language; repeatable."),
+        typer.Option(
+            "--filter", help="key=value on jurisdiction, kind, doc (doc_id), language, department; repeatable."
+        ),
     ] = None,
     as_json: JsonOption = False,
     log_gaps: Annotated[
@@ -251,10 +253,17 @@ def ask(
             gaps.refused(result.to_dict(), _os_user(), "cli")
         if result is not None and result.citations:
             print()
+            korean = result.language == "ko"
             for c in result.citations:
+                # The formal citation, ready to paste into a document; then where it came from and whom to ask.
                 where = f", p. {c.page}" if c.page else ""
-                print(f"[{c.n}] {c.title} {c.article}{(' ' + c.paragraph) if c.paragraph else ''}"
-                      f" ({c.effective_date or 'undated'}{where}) {c.source}")
+                print(f"[{c.n}] {c.formal}{where} — {c.source}")
+                if c.department:
+                    print(f"    {'문의' if korean else 'Contact'}: {c.department}")
+                for a in c.attachments:
+                    if a.get("label") != c.article:
+                        link = f" {a['url']}" if a.get("url") else ""
+                        print(f"    {'첨부' if korean else 'Attachment'}: {a.get('title') or a.get('label')}{link}")
     finally:
         service.close()
         if gaps is not None:

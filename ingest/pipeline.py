@@ -3,6 +3,9 @@
 1. Read: every file says which document version it gives (id, effective date, text hash): from the
    manifest when its bytes are unchanged since it was taken, or since it failed (a failed file is
    reported again without being read), else by loading, parsing and chunking it within the limits.
+   Attachment files beside a document (``doc.별표5.hwpx``, see ``ingest.attachments``) are read with it
+   as its 별표 provisions: their bytes are part of the document file's hash, the same limits apply to
+   each, and one that cannot be read is reported under its own name while the document goes on without it.
 2. Settle: files that give one document version different texts are a conflict; all of them are
    reported and none is taken, counting the files earlier runs took, so the outcome does not depend
    on order or history.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -27,10 +31,26 @@ import numpy as np
 
 from civicrag.legal.units import split_units, unit_embed_text
 from civicrag.settings import Settings
+from ingest.attachments import (
+    Entry,
+    appendix_provision,
+    attachment_files,
+    chunk_attachments,
+    file_label,
+    parent_document,
+    title_label,
+)
 from ingest.chunking import chunk_document
-from ingest.documents import Chunk, Document, IngestError, sha256_text
+from ingest.documents import Chunk, Document, IngestError, Provision, sha256_text
 from ingest.embedding import Embedder, EmbeddingCache, create_embedder
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, iter_candidate_files, load_file, sidecar_paths
+from ingest.loaders import (
+    SUPPORTED_SUFFIXES,
+    LoadLimits,
+    extract_file,
+    iter_candidate_files,
+    load_file,
+    sidecar_paths,
+)
 from ingest.loaders.ocr import OcrOptions, installed_languages
 from ingest.parsing import parse_document
 from ingest.store import IndexStore
@@ -42,7 +62,8 @@ from ingest.store.manifest import CONFLICT, ERROR, UNDATED, FailureRow, FileRow,
 # dictionary names also indexed word by word.
 # 4: each quotable unit (항/호, (a), sentence) embedded on its own for the reranker.
 # 5: chunks carry the statutes and regulations they cite (metadata "references", civicrag.legal.references),
-# so documents indexed before must be chunked again to get them (their vectors come from the cache).
+# attachment files beside a document (doc.별표5.hwp) become its 별표 provisions, and chunks name the
+# attachments they refer to: documents indexed before are chunked again (their vectors come from the cache).
 PIPELINE_VERSION = "5"
 
 # Bump when loaders change which files they can read (without changing what readable files become), so
@@ -86,6 +107,16 @@ class _Prepared:
 
 
 @dataclass
+class _Attached:
+    """An attachment file read as a provision of its document."""
+
+    label: str
+    path: Path
+    provision: Provision
+    text_hash: str
+
+
+@dataclass
 class _Claim:
     """What one file says: this text (``content_hash``) is document ``doc_id`` in force from ``version``.
 
@@ -121,6 +152,9 @@ class Ingestor:
         self.limits = LoadLimits.from_settings(settings)
         self.ocr = OcrOptions.from_settings(settings)
         self._ocr_env: str | None = None
+        # Failures of the attachment files read with each document in this run, by the document's resolved
+        # path (the last reading wins); a document not read in this run reports the recorded ones again.
+        self._attachment_failures: dict[str, list[FailureRow]] = {}
 
     @property
     def embedder(self) -> Embedder:
@@ -166,10 +200,13 @@ class Ingestor:
         scanned: list[str] = []
         failures: list[FailureRow] = []
         claims: list[_Claim] = []
+        self._attachment_failures = {}
         # Progress counts each file read, then each document written (known once reading is done).
         for done, (file, root) in enumerate(candidates):
             display = str(file)
             scanned += [display, _resolved(file)]
+            # Its attachment files' old failures are replaced by this run's (or by none).
+            scanned += [p for _, a in _attachments_of(file) for p in (str(a), _resolved(a))]
             if progress:
                 progress(done, len(candidates), display)
             outcome = self._claim(file, root, display)
@@ -208,6 +245,9 @@ class Ingestor:
             report.embedded += n_embedded
         if progress:
             progress(steps, steps, "")
+        for file, _ in candidates:
+            fresh = self._attachment_failures.get(_resolved(file))
+            failures += fresh if fresh is not None else self._recorded_attachment_failures(file)
         report.failed = [_failure_dict(f) for f in failures]
         if prune:
             report.removed = self._prune(dry_run)
@@ -226,6 +266,16 @@ class Ingestor:
         key = _resolved(file)
         if file.suffix.lower() not in SUPPORTED_SUFFIXES:
             return FailureRow(display, f"unsupported file type '{file.suffix.lower() or file.name}'", file_key=key)
+        attachment = file_label(file)
+        if attachment is not None and parent_document(file) is None:
+            # Not cached: it is taken with its document once that is put beside it.
+            stem, label = attachment
+            return FailureRow(
+                display,
+                f"attachment file ({label}) but no document '{stem}.<md|pdf|hwp|…>' beside it; "
+                "name an attachment <document file stem>.<별표N|별지N>.<ext>",
+                file_key=key,
+            )
         manifest = self.store.manifest
         try:
             file_hash = self._file_hash(file)
@@ -369,11 +419,47 @@ class Ingestor:
             for sidecar in sidecar_paths(file):  # metadata edits must redo the file too
                 if sidecar.is_file():
                     digest.update(sidecar.read_bytes())
+            for label, attached in attachment_files(file):  # so must an added, changed or removed 별표 file
+                digest.update(f"\0{label}\0{attached.name}\0{self._attachment_hash(attached)}".encode())
         except FileNotFoundError:
             raise IngestError("file not found", transient=True) from None
         except OSError as exc:
             raise IngestError(f"cannot read file: {exc.strerror or exc}", transient=True) from exc
         return digest.hexdigest()
+
+    def _attachment_hash(self, path: Path) -> str:
+        """An attachment file's part of its document's hash, and what its recorded failure is valid for.
+
+        Over the size limit only its size counts (the loader refuses it by size, whatever the bytes); one that
+        cannot be read gives a hash never seen before, so its document is read again (and the attachment
+        reported again) on every run until it can be.
+        """
+        digest = hashlib.sha256(_file_fingerprint(self.settings).encode())
+        try:
+            size = path.stat().st_size
+            if size > self.limits.max_file_bytes:
+                digest.update(f"over the size limit: {size}".encode())
+            else:
+                digest.update(path.read_bytes())
+        except OSError:
+            digest.update(os.urandom(16))
+        return digest.hexdigest()
+
+    def _recorded_attachment_failures(self, file: Path) -> list[FailureRow]:
+        """The failures recorded for ``file``'s attachments when they were last read, if still of the same
+        bytes: a document not read in this run (unchanged, or its own failure cached) reports them again."""
+        manifest = self.store.manifest
+        out = []
+        for _, attached in _attachments_of(file):
+            cached = manifest.failure(_resolved(attached))
+            if cached is None or cached.kind != ERROR or not cached.file_hash:
+                continue
+            if cached.file_hash == self._failure_hash(self._attachment_hash(attached)):
+                out.append(
+                    FailureRow(str(attached), cached.error, file_key=cached.file_key, file_hash=cached.file_hash,
+                               unchanged=True)
+                )
+        return out
 
     def _failure_hash(self, file_hash: str) -> str:
         """What a recorded failure is valid for: the file hash, and the OCR tools this machine has
@@ -385,8 +471,20 @@ class Ingestor:
         return sha256_text(f"{file_hash}|{self._ocr_env}")
 
     def _prepare(self, file: Path, root: Path) -> _Prepared:
+        self._attachment_failures[_resolved(file)] = []
         doc = load_file(file, root, self.limits, ocr=self.ocr)
         provisions = parse_document(doc)
+        attached = self._read_attachments(file, doc)
+        if attached:
+            # A file wins over a 별표 of the same label typed into the body.
+            labels = {a.label for a in attached}
+            provisions = [p for p in provisions if not (p.kind == "appendix" and p.article in labels)]
+            provisions += [a.provision for a in attached]
+            doc.extra["attachment_files"] = [
+                {"label": a.label, "path": str(a.path), "format": a.path.suffix.lower().lstrip("."),
+                 "sha256": a.text_hash}
+                for a in attached
+            ]
         version = doc.effective_date or UNDATED
         content_hash = _document_hash(doc, self.settings)
         chunks = chunk_document(
@@ -397,6 +495,7 @@ class Ingestor:
             version,
             content_hash,
         )
+        _annotate_attachments(chunks, doc, attached)
         chunks = [c for c in chunks if c.text.strip()]
         if not chunks:
             # A named document with nothing to index is as unanswerable as one without a body.
@@ -409,6 +508,33 @@ class Ingestor:
                 title=doc.title,
             )
         return _Prepared(doc, version, content_hash, chunks)
+
+    def _read_attachments(self, file: Path, doc: Document) -> list[_Attached]:
+        """The attachment files beside ``file`` as provisions, each within the same limits as a document; one
+        that cannot be read is reported under its own name and the document goes on without it."""
+        entries = {e["label"]: e for e in doc.extra.get("attachment_entries") or []}
+        failed = self._attachment_failures.setdefault(_resolved(file), [])
+        out: list[_Attached] = []
+        offset = len(doc.text)
+        for label, path in attachment_files(file):
+            try:
+                text = extract_file(path, self.limits, self.ocr).text
+                self.limits.check_chars(len(text))
+                if not text.strip():
+                    raise IngestError("no text")
+            except IngestError as exc:
+                failure_hash = None if exc.transient else self._failure_hash(self._attachment_hash(path))
+                failed.append(
+                    FailureRow(str(path), f"attachment of {file.name}: {exc}", file_key=_resolved(path),
+                               file_hash=failure_hash)
+                )
+                continue
+            listed = title_label(str(entries.get(label, {}).get("title", "")))
+            first = next((line for line in text.splitlines() if line.strip()), "")
+            own = title_label(first.lstrip("# ").strip())
+            title = listed[1] if listed else own[1] if own and own[0] == label else ""
+            out.append(_Attached(label, path, appendix_provision(label, title, text, offset), sha256_text(text)))
+        return out
 
     def _write(self, prepared: _Prepared, file_row: FileRow) -> int:
         store, manifest = self.store, self.store.manifest
@@ -463,6 +589,14 @@ class _Failed(Exception):
 
 def _resolved(file: Path) -> str:
     return str(file.resolve())
+
+
+def _attachments_of(file: Path) -> list[tuple[str, Path]]:
+    """The attachment files read with ``file`` when it is a document (none for an attachment itself, a
+    sidecar or a file no loader reads)."""
+    if file.suffix.lower() not in SUPPORTED_SUFFIXES or file_label(file) is not None:
+        return []
+    return attachment_files(file)
 
 
 def _file_row(claim: _Claim) -> FileRow:
@@ -530,10 +664,33 @@ def _regroup(
     return out
 
 
+def _annotate_attachments(chunks: list[Chunk], doc: Document, attached: list[_Attached]) -> None:
+    """Each chunk names the attachments its text refers to (``attachments``, JSON); a chunk of an attachment
+    file names itself and points at that file (``source``, ``format``; no page of the document)."""
+    entries: dict[str, dict[str, object]] = {}
+    for item in doc.extra.get("attachment_entries") or []:
+        entries[str(item["label"])] = {**item, "indexed": False}
+    for a in attached:
+        fmt = a.path.suffix.lower().lstrip(".")
+        listed = entries.get(a.label) or Entry(a.label, f"[{a.label}] {a.provision.article_title}".strip()).to_json()
+        entries[a.label] = {**listed, "format": fmt, "indexed": True}
+    files = {a.label: a for a in attached}
+    for chunk in chunks:
+        meta = chunk.metadata
+        own = files.get(str(meta.get("article", ""))) if meta.get("provision_kind") == "appendix" else None
+        if own is not None:
+            meta.update(source=str(own.path), format=own.path.suffix.lower().lstrip("."), page_start=0, page_end=0)
+            meta["attachments"] = json.dumps([entries[own.label]], ensure_ascii=False)
+        else:
+            meta["attachments"] = chunk_attachments(chunk.text, entries)
+
+
 def _document_hash(doc: Document, settings: Settings) -> str:
     """What decides whether a document must be redone: its text, metadata and how it is chunked."""
     fields = {
         "text": sha256_text(doc.text),
+        "attachments": [(a["label"], a["sha256"]) for a in doc.extra.get("attachment_files") or []],
+        "attachment_entries": doc.extra.get("attachment_entries") or [],
         "title": doc.title,
         "kind": doc.kind,
         "jurisdiction": doc.jurisdiction,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from civicrag.legal.citation import department_names
+from ingest.attachments import title_label
 from ingest.store.manifest import Manifest
 from rag.types import ChunkRecord
 
@@ -139,12 +141,18 @@ class Catalogue:
 
 
 def _attachment_titles(meta_json: str) -> tuple[str, ...]:
-    """Live attachment titles from a version's metadata; deleted ones ("[별표 4] 삭제<…>") say nothing."""
+    """Live attachment titles from a version's metadata; deleted ones ("[별표 4] 삭제<…>") say nothing, and
+    neither do those whose file was ingested (their text is indexed as the document's 별표 provision)."""
     try:
-        titles = json.loads(meta_json or "{}").get("attachments") or []
+        meta = json.loads(meta_json or "{}")
+        titles = meta.get("attachments") or []
+        indexed = {str(f.get("label")) for f in meta.get("attachment_files") or [] if isinstance(f, dict)}
     except (ValueError, AttributeError):
         return ()
-    return tuple(str(t) for t in titles if not re.search(r"\]\s*삭제", str(t)))
+    return tuple(
+        str(t) for t in titles
+        if not re.search(r"\]\s*삭제", str(t)) and (title_label(str(t)) or ("",))[0] not in indexed
+    )
 
 
 def normalise_filters(filters: Mapping[str, str] | None) -> dict[str, set[str]]:
@@ -169,6 +177,9 @@ def _in_force(valid_from: str | None, valid_to: str | None, as_of: str) -> bool:
 
 
 def _matches(key: str, text: str, wanted: set[str]) -> bool:
+    if key == "department":
+        # A document may name several departments (and a phone number): any one of them matches.
+        return bool(department_names(text) & wanted)
     if key in ("jurisdiction", "title"):
         # Long free-text values ("City of Somerville, Massachusetts (US)", "제주특별자치도"): a substring does.
         return any(w in text for w in wanted)

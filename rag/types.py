@@ -7,17 +7,19 @@ Citations are always built here from chunk metadata, never from model text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
+from civicrag.legal.citation import formal_citation, labels_of
 from civicrag.legal.references import from_json
 
 Language = Literal["ko", "en"]
 Role = Literal["user", "assistant", "system"]
 
 #: Filter keys a caller may use; each is matched against chunk metadata (``doc`` is an alias of ``doc_id``).
-FILTER_KEYS = ("jurisdiction", "kind", "doc_id", "language", "provision_kind", "article")
+FILTER_KEYS = ("jurisdiction", "kind", "doc_id", "language", "provision_kind", "article", "department")
 
 
 @dataclass(frozen=True)
@@ -127,11 +129,22 @@ class Citation:
     source_url: str = ""
     # The statutes and regulations the provision cites ({name, kind, article}; from ingest's chunk metadata).
     references: list[dict[str, str]] = field(default_factory=list)
+    # Copy-ready form for official documents: 「…」 제6조제2항제1호 (시행 2024. 1. 1.) / D.C. Code § 2-537(a)(1).
+    formal: str = ""
+    department: str = ""  # 담당부서: whom staff ask about the provision
+    provision_kind: str = ""  # article | supplementary | appendix | section | preamble | passage
+    # The 별표/서식 the provision refers to (or, for an attachment, itself): label, title, format, url, indexed.
+    attachments: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def from_chunk(cls, n: int, scored: ScoredChunk, quote: str = "", paragraph: str = "") -> Citation:
+    def from_chunk(
+        cls, n: int, scored: ScoredChunk, quote: str = "", paragraph: str = "", labels: Sequence[str] | None = None
+    ) -> Citation:
+        """``labels`` is the quoted unit's label path (``("②", "1.")``) for the formal citation; without it
+        the ``paragraph`` label (one, not a range) is used."""
         meta = scored.chunk.metadata
         page = int(meta.get("page_start", 0) or 0)
+        paragraph = paragraph or str(meta.get("paragraph", ""))
         return cls(
             n=n,
             doc_id=scored.chunk.doc_id,
@@ -144,14 +157,29 @@ class Citation:
             text=scored.chunk.text,
             score=round(float(scored.score), 6),
             chunk_id=scored.chunk.chunk_id,
-            paragraph=paragraph or str(meta.get("paragraph", "")),
+            paragraph=paragraph,
             quote=quote,
             superseded=scored.chunk.superseded,
             valid_to=scored.chunk.valid_to,
             ocr=bool(meta.get("ocr", False)),
             source_url=str(meta.get("source_url", "")),
             references=[r.to_dict() for r in from_json(meta.get("references"))],
+            formal=formal_citation(meta, labels_of(paragraph) if labels is None else labels),
+            department=str(meta.get("department", "")),
+            provision_kind=str(meta.get("provision_kind", "")),
+            attachments=_attachments(meta.get("attachments")),
         )
+
+
+def _attachments(value: Any) -> list[dict[str, Any]]:
+    """Chunk metadata keeps the attachments as a JSON string (Chroma metadata holds scalars only)."""
+    if not value:
+        return []
+    try:
+        items = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return []
+    return [dict(i) for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
 
 
 @dataclass

@@ -9,10 +9,12 @@ sanitised HTML, so nothing in a document can run in the staff's browser.
 from __future__ import annotations
 
 import html
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ingest.attachments import attachment_files
 from ingest.store.manifest import Manifest
 
 # Tags and attributes an original may keep after sanitising (nh3 = the Ammonia sanitiser).
@@ -37,6 +39,29 @@ def original_file(manifest: Manifest, doc_id: str, version: str | None) -> Path 
         path = Path(row.path)
         if path.is_file():
             return path
+    return None
+
+
+def attachment_file(manifest: Manifest, doc_id: str, version: str | None, label: str) -> Path | None:
+    """The ingested attachment file (별표 5) of a document version, as the manifest recorded it."""
+    rows = manifest.versions(doc_id)
+    rows.sort(key=lambda r: (r.version != version, r.version))
+    for row in rows:
+        try:
+            files = json.loads(row.meta_json or "{}").get("attachment_files") or []
+        except ValueError:
+            continue
+        for item in files:
+            if isinstance(item, dict) and item.get("label") == label:
+                path = Path(str(item.get("path", "")))
+                if path.is_file():
+                    return path
+    # Moved with its document since it was ingested (same bytes, so not re-ingested): look beside the document.
+    document = original_file(manifest, doc_id, version)
+    if document is not None:
+        for found, path in attachment_files(document):
+            if found == label:
+                return path
     return None
 
 

@@ -59,6 +59,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "quoted": "인용",
         "rewritten": "앞의 대화를 반영한 질문",
         "cites": "인용 법령",
+        "department": "담당부서",
+        "contact": "문의",
+        "attachment": "첨부",
+        "copy": "복사",
+        "copied": "복사됨 ✓",
+        "copy_failed": "복사 실패",
+        "copy_citation": "인용 복사",
+        "copy_answer": "답변과 출처 복사",
+        "sources_list": "출처",
+        "download": "내려받기",
+        "on_web": "원문 사이트",
     },
     "en": {
         "title": "civicrag — municipal regulations Q&A",
@@ -102,6 +113,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "quoted": "quoted",
         "rewritten": "Read with the conversation as",
         "cites": "Cites",
+        "department": "Department",
+        "contact": "Contact",
+        "attachment": "Attachment",
+        "copy": "Copy",
+        "copied": "Copied ✓",
+        "copy_failed": "Copy failed",
+        "copy_citation": "Copy citation",
+        "copy_answer": "Copy answer with sources",
+        "sources_list": "Sources",
+        "download": "download",
+        "on_web": "publisher's site",
     },
 }
 
@@ -161,8 +183,11 @@ def chat_message(result: Mapping[str, Any], lang: Lang) -> str:
 
 # -- sources panel -----------------------------------------------------------------
 def original_url(citation: Mapping[str, Any]) -> str:
-    """Link to the original file served by the app: PDFs open at the cited page."""
+    """Link to the original file served by the app: PDFs open at the cited page; an attachment (별표) whose
+    file was ingested opens that file."""
     version = str(citation.get("effective_date") or "") or UNDATED
+    if citation.get("provision_kind") == "appendix" and _own_attachment(citation):
+        return attachment_url(citation, str(citation.get("article") or ""))
     url = "/doc?" + urlencode({"id": str(citation.get("doc_id", "")), "version": version})
     page = citation.get("page")
     if page:
@@ -173,6 +198,78 @@ def original_url(citation: Mapping[str, Any]) -> str:
         # A text fragment makes Chromium-based browsers scroll to and highlight the cited words.
         return f"{url}#:~:text={quote(first[:60], safe='')}"
     return url
+
+
+def attachment_url(citation: Mapping[str, Any], label: str) -> str:
+    """The app's link to an ingested attachment file of the cited document version."""
+    version = str(citation.get("effective_date") or "") or UNDATED
+    return "/doc?" + urlencode({"id": str(citation.get("doc_id", "")), "version": version, "part": label})
+
+
+def _own_attachment(citation: Mapping[str, Any]) -> bool:
+    article = str(citation.get("article") or "")
+    return any(a.get("label") == article and a.get("indexed") for a in _attachments(citation))
+
+
+def _attachments(citation: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    items = citation.get("attachments") or []
+    return [a for a in items if isinstance(a, Mapping)] if isinstance(items, list) else []
+
+
+def copy_text(result: Mapping[str, Any], lang: Lang) -> str:
+    """The whole answer and its numbered citations in their formal form, to paste into a document."""
+    lines = [str(result.get("answer") or "").rstrip()]
+    cited = [*(result.get("citations") or []), *(result.get("related") or [])]
+    refs = [f"[{int(c.get('n') or 0)}] {c.get('formal') or c.get('title') or ''}" for c in cited]
+    if refs:
+        lines += ["", f"{t(lang, 'sources_list')}:", *refs]
+    return "\n".join(lines)
+
+
+def _copy_button(text: str, lang: Lang, label_key: str, extra_class: str = "") -> str:
+    """A button whose text to copy is in ``data-copy`` (escaped); ``COPY_JS`` does the copying."""
+    e = html.escape
+    classes = f"cr-copy {extra_class}".strip()
+    label = e(t(lang, label_key), quote=True)
+    return (
+        f"<button type='button' class='{classes}' data-copy='{e(text, quote=True)}' "
+        f"data-done='{e(t(lang, 'copied'), quote=True)}' data-fail='{e(t(lang, 'copy_failed'), quote=True)}' "
+        f"title='{label}' aria-label='{label}'>{e(t(lang, 'copy'))}</button>"
+    )
+
+
+def _citation_extras(c: Mapping[str, Any], lang: Lang) -> str:
+    """Under a provision: its formal citation with a copy button, whom to ask, and its attachments."""
+    e = html.escape
+    out = []
+    formal = str(c.get("formal") or "")
+    if formal:
+        out.append(
+            f"<div class='cr-formal'><span class='cr-formal-text'>{e(formal)}</span> "
+            f"{_copy_button(formal, lang, 'copy_citation')}</div>"
+        )
+    if c.get("department"):
+        out.append(f"<div class='cr-dept'>{e(t(lang, 'contact'))}: {e(str(c['department']))}</div>")
+    own = str(c.get("article") or "") if c.get("provision_kind") == "appendix" else ""
+    links = []
+    for a in _attachments(c):
+        if a.get("label") == own:
+            continue  # the provision is that attachment: its link is "open original"
+        title = e(str(a.get("title") or a.get("label") or ""))
+        fmt = str(a.get("format") or "").upper()
+        if a.get("indexed"):
+            href = attachment_url(c, str(a.get("label") or ""))
+            link = f"<a class='cr-attachment' href='{e(href, quote=True)}' target='_blank' rel='noopener noreferrer'>"
+            links.append(f"{link}{title}</a>" + (f" ({e(fmt)})" if fmt else ""))
+        elif str(a.get("url") or "").lower().startswith(("https://", "http://")):
+            link = (f"<a class='cr-attachment' href='{e(str(a['url']), quote=True)}' target='_blank' "
+                    "rel='noopener noreferrer nofollow'>")
+            links.append(f"{link}{title}</a> ({e(fmt + ', ' if fmt else '')}{e(t(lang, 'on_web'))} ↗)")
+        else:
+            links.append(f"<span class='cr-attachment'>{title}</span>")
+    if links:
+        out.append(f"<div class='cr-attachments'>{e(t(lang, 'attachment'))}: {' · '.join(links)}</div>")
+    return "".join(out)
 
 
 def highlight(text: str, quote_text: str) -> str:
@@ -273,11 +370,16 @@ def sources_html(
             + (f"<div>{e(t(lang, 'not_found_hint'))}</div>" if related or citations else "")
             + "</div>"
         )
+    if citations or related:
+        blocks.append(
+            f"<div class='cr-copy-all-row'>{_copy_button(copy_text(result, lang), lang, 'copy_answer', 'cr-copy-all')}"
+            f" <span>{e(t(lang, 'copy_answer'))}</span></div>"
+        )
     for c in citations:
         n = int(c.get("n") or 0)
         blocks.append(
             f"<details class='cr-source' id='cr-src-{n}' open><summary><span class='cr-n'>[{n}]</span> "
-            f"{_provision_head(c, lang)}</summary>"
+            f"{_provision_head(c, lang)}</summary>{_citation_extras(c, lang)}"
             f"<div class='cr-text'>{highlight(str(c.get('text') or ''), str(c.get('quote') or ''))}</div>"
             f"{references_html(c.get('references') or [], documents, lang)}"
             f"<a class='cr-original' href='{e(original_url(c), quote=True)}' target='_blank' rel='noopener noreferrer'>"
@@ -287,7 +389,8 @@ def sources_html(
         blocks.append(f"<div class='cr-related-head'>{e(t(lang, 'related'))}</div>")
         for c in related:
             blocks.append(
-                f"<details class='cr-source cr-related'><summary>{_provision_head(c, lang)}</summary>"
+                f"<details class='cr-source cr-related' id='cr-rel-{int(c.get('n') or 0)}'>"
+                f"<summary>{_provision_head(c, lang)}</summary>{_citation_extras(c, lang)}"
                 f"<div class='cr-text'>{e(str(c.get('text') or ''))}</div>"
                 f"<a class='cr-original' href='{e(original_url(c), quote=True)}' target='_blank' "
                 f"rel='noopener noreferrer'>{e(t(lang, 'open_original'))} ↗</a></details>"
@@ -311,4 +414,46 @@ CSS = """
 .cr-refs { font-size: 0.85em; margin: 4px 0; }
 .cr-refs-head { font-weight: 600; margin-right: 4px; }
 .cr-progress progress { width: 100%; height: 18px; }
+.cr-formal { margin: 4px 0; font-size: 0.92em; display: flex; gap: 6px; align-items: baseline; flex-wrap: wrap; }
+.cr-formal-text { font-family: inherit; background: rgba(127, 127, 127, 0.08); padding: 1px 4px; border-radius: 3px; }
+.cr-copy { font-size: 0.8em; padding: 1px 6px; border: 1px solid var(--border-color-primary); border-radius: 4px;
+  cursor: pointer; background: var(--background-fill-secondary); }
+.cr-copy.cr-copied { border-color: #15803d; color: #15803d; }
+.cr-copy-all-row { margin: 4px 0 8px 0; font-size: 0.9em; display: flex; gap: 6px; align-items: center; }
+.cr-dept, .cr-attachments { font-size: 0.85em; margin: 2px 0; }
+"""
+
+# Runs once when the sources panel mounts: one delegated listener serves every copy button it will show.
+# The Clipboard API needs a secure context (https, or http on localhost); elsewhere the hidden-textarea
+# fallback copies.
+COPY_JS = """
+if (!element.dataset.crCopyReady) {
+  element.dataset.crCopyReady = "1";
+  element.addEventListener("click", async (event) => {
+    const button = event.target.closest("button.cr-copy");
+    if (!button || !element.contains(button)) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const text = button.getAttribute("data-copy") || "";
+    let ok = false;
+    try {
+      if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); ok = true; }
+    } catch (err) { ok = false; }
+    if (!ok) {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      try { ok = document.execCommand("copy"); } catch (err) { ok = false; }
+      area.remove();
+    }
+    if (!button.dataset.label) button.dataset.label = button.textContent;
+    button.textContent = ok ? button.getAttribute("data-done") : button.getAttribute("data-fail");
+    button.classList.toggle("cr-copied", ok);
+    setTimeout(() => { button.textContent = button.dataset.label; button.classList.remove("cr-copied"); }, 2000);
+  });
+}
 """

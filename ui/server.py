@@ -37,11 +37,11 @@ from ui.admin import AdminOps, documents_table
 from ui.auth import DEMO_USER, SESSION_KEY, User, Users
 from ui.feedback import FeedbackStore
 from ui.gaps import GapLog, report_csv
-from ui.originals import CSP, RENDERED_SUFFIXES, document_title, original_file, render_original
+from ui.originals import CSP, RENDERED_SUFFIXES, attachment_file, document_title, original_file, render_original
 from ui.security import OriginGuard, TextError, clean_text, encodable
 from ui.sessions import LoginThrottle, Refusal, SessionStore
 
-FILTER_NAMES = ("jurisdiction", "kind", "doc", "doc_id", "language", "provision_kind", "article")
+FILTER_NAMES = ("jurisdiction", "kind", "doc", "doc_id", "language", "provision_kind", "article", "department")
 SESSION_COOKIE = "civicrag_session"
 _AUTH_SCOPE_KEY = "civicrag.auth"  # the request's resolved user (or throttle refusal), once per request
 
@@ -474,12 +474,13 @@ def create_app(
         _mount_local_ingest(app, ctx, local_token)
 
     # -- original documents ------------------------------------------------------------------
-    @app.get("/doc", tags=["index"], summary="The original file of an indexed document")
-    def original(user: UserDep, id: str, version: str | None = None) -> Response:
+    @app.get("/doc", tags=["index"], summary="The original file of an indexed document (or of its attachment)")
+    def original(user: UserDep, id: str, version: str | None = None, part: str | None = None) -> Response:
+        """``part`` names an ingested attachment (``별표 5``): its own file is served instead."""
         manifest = ctx.service.store.manifest
-        path = original_file(manifest, id, version)
+        path = attachment_file(manifest, id, version, part) if part else original_file(manifest, id, version)
         if path is None:
-            raise HTTPException(404, "no such document, or its file is gone")
+            raise HTTPException(404, "no such document or attachment, or its file is gone")
         headers = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff"}
         suffix = path.suffix.lower()
         if suffix == ".pdf":

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+from civicrag.legal.citation import department_names
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ui.admin import UploadError, documents_table, failures_table, save_upload
 from ui.auth import User
 from ui.feedback import answer_config
 from ui.gaps import GapReport, missing_label, report_csv
-from ui.render import EXAMPLES, answer_markdown, chat_message, escape_markdown_text, sources_html, t
+from ui.render import COPY_JS, EXAMPLES, answer_markdown, chat_message, escape_markdown_text, sources_html, t
 from ui.security import TextError, clean_text
 
 if TYPE_CHECKING:
@@ -104,6 +105,8 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                     ):
                         jurisdiction = gr.Dropdown([(ALL_LABEL, "")], label=t("ko", "jurisdiction"), value="",
                                                    allow_custom_value=False, elem_id="cr-jurisdiction")
+                        department = gr.Dropdown([(ALL_LABEL, "")], label=t("ko", "department"), value="",
+                                                 allow_custom_value=False, elem_id="cr-department")
                         document = gr.Dropdown([(ALL_LABEL, "")], label=t("ko", "document"), value="",
                                                elem_id="cr-document")
                         as_of = gr.Textbox(label=t("ko", "as_of"), max_length=10, elem_id="cr-asof")
@@ -117,7 +120,8 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                     new_chat = gr.Button(t("ko", "new_chat"), size="sm", elem_id="cr-new-chat")
                 with gr.Column(scale=2):
                     sources_title = gr.Markdown(f"### {t('ko', 'sources')}")
-                    sources = gr.HTML(sources_html(None, "ko"), elem_id="cr-sources")
+                    # js_on_load: the copy buttons (citations, whole answer) of whatever the panel shows.
+                    sources = gr.HTML(sources_html(None, "ko"), elem_id="cr-sources", js_on_load=COPY_JS)
 
             with gr.Tab(t("ko", "admin"), id="admin", visible=False, elem_id="cr-admin-tab") as admin_tab:
                 gr.Markdown("### Documents / 문서")
@@ -187,18 +191,20 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             manifest = ctx.service.store.manifest
             rows = manifest.versions()
             jurisdictions = sorted({r.jurisdiction for r in rows if r.jurisdiction})
+            departments = sorted({d for r in rows for d in department_names(_department(r.meta_json))})
             docs = {r.doc_id: r.title for r in rows}
             logout = "" if ctx.users.open_demo else " · <a href='/logout'>로그아웃 / Log out</a>"
             badge = f"<span>{_esc(user.name)} ({user.role}){logout}</span>"
             return (
                 badge,
                 gr.update(choices=[(ALL_LABEL, ""), *[(j, j) for j in jurisdictions]], value=""),
+                gr.update(choices=[(ALL_LABEL, ""), *[(d, d) for d in departments]], value=""),
                 gr.update(choices=[(ALL_LABEL, ""), *[(f"{title} ({d})", d) for d, title in sorted(docs.items())]],
                           value=""),
                 gr.update(visible=user.is_admin),
             )
 
-        demo.load(on_load, None, [who, jurisdiction, document, admin_tab])
+        demo.load(on_load, None, [who, jurisdiction, department, document, admin_tab])
 
         # -- language switch -------------------------------------------------------------------
         def switch_language(code: str, result_list: list[dict[str, Any]]) -> tuple[Any, ...]:
@@ -213,6 +219,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 gr.update(samples=[[q] for q in EXAMPLES[code]], label=t(code, "examples")),
                 gr.update(label=t(code, "filters")),
                 gr.update(label=t(code, "jurisdiction")),
+                gr.update(label=t(code, "department")),
                 gr.update(label=t(code, "document")),
                 gr.update(label=t(code, "as_of")),
                 gr.update(label=t(code, "feedback")),
@@ -227,7 +234,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
 
         lang_radio.change(
             switch_language, [lang_radio, results],
-            [lang, header, chatbot, question, send, examples, filters_box, jurisdiction, document, as_of,
+            [lang, header, chatbot, question, send, examples, filters_box, jurisdiction, department, document, as_of,
              feedback_box, feedback_hint, comment, send_comment, new_chat, sources_title, sources, chat_tab],
         )
         examples.click(lambda sample: sample[0], [examples], [question])
@@ -235,7 +242,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
         # -- asking ------------------------------------------------------------------------------
         def respond(
             text: str, chat: list[dict[str, Any]], turns: list[dict[str, str]], result_list: list[dict[str, Any]],
-            juris: str | None, doc: str | None, day: str | None, code: str, request: gr.Request,
+            juris: str | None, dept: str | None, doc: str | None, day: str | None, code: str, request: gr.Request,
         ) -> Iterator[tuple[Any, ...]]:
             user = user_of(request)
             try:
@@ -252,7 +259,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                     date.fromisoformat(day)
                 except ValueError as exc:
                     raise gr.Error(t(code, "bad_date")) from exc
-            filters = {k: v for k, v in (("jurisdiction", juris), ("doc", doc)) if v}
+            filters = {k: v for k, v in (("jurisdiction", juris), ("department", dept), ("doc", doc)) if v}
             chat = [*chat, {"role": "user", "content": escape_markdown_text(text)},
                     {"role": "assistant", "content": "…"}]
             last = result_list[-1] if result_list else None
@@ -284,7 +291,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             result_list = [*result_list, result]
             yield chat, "", turns, result_list, _sources(ctx, result, code)
 
-        ask_inputs = [question, chatbot, history, results, jurisdiction, document, as_of, lang]
+        ask_inputs = [question, chatbot, history, results, jurisdiction, department, document, as_of, lang]
         ask_outputs = [chatbot, question, history, results, sources]
         send.click(respond, ask_inputs, ask_outputs, concurrency_limit=None)
         question.submit(respond, ask_inputs, ask_outputs, concurrency_limit=None)
@@ -474,6 +481,16 @@ def _sources(ctx: AppContext, result: dict[str, Any] | None, code: str) -> str:
     from rag.statutes import indexed_documents
 
     return sources_html(result, code, documents=indexed_documents(ctx.service.load().catalogue))
+
+
+def _department(meta_json: str) -> str:
+    """담당부서 of a document version, from the metadata the manifest keeps."""
+    import json
+
+    try:
+        return str(json.loads(meta_json or "{}").get("department") or "")
+    except ValueError:
+        return ""
 
 
 def _esc(text: str) -> str:

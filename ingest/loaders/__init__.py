@@ -7,6 +7,7 @@ Public surface::
     LoadLimits(max_file_bytes, max_pdf_pages, max_chars, max_part_bytes)
     OcrOptions(enabled, languages, dpi, max_pages)   # OcrOptions.from_settings(settings)
     load_file(path, root, limits, ocr=None) -> Document   # raises IngestError(one-line reason)
+    extract_file(path, limits, ocr=None) -> Extracted     # the text before it is a Document (attachments)
     iter_candidate_files(paths) -> (file, root) ...  # what to try loading, unsupported files included
 
 ``IngestError`` messages never contain the path: the caller prefixes it.
@@ -18,8 +19,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from ingest.attachments import parent_document
 from ingest.documents import Document, IngestError
-from ingest.loaders.common import MB, LoadLimits, is_sidecar, read_limited, sidecar_paths
+from ingest.loaders.common import MB, Extracted, LoadLimits, is_sidecar, read_limited, sidecar_paths
 from ingest.loaders.docx import extract_docx
 from ingest.loaders.html import extract_html
 from ingest.loaders.hwp import extract_hwp
@@ -33,6 +35,7 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "LoadLimits",
     "OcrOptions",
+    "extract_file",
     "iter_candidate_files",
     "load_file",
     "sidecar_paths",
@@ -64,6 +67,19 @@ def load_file(path: Path, root: Path | None, limits: LoadLimits, ocr: OcrOptions
     """
     if is_sidecar(path):
         raise IngestError("sidecar metadata file (.meta.yaml), not a document")
+    doc = build_document(extract_file(path, limits, ocr), path, root)
+    # Named in the error: the document is known to exist, it is only too big to index.
+    limits.check_chars(len(doc.text), doc_id=doc.doc_id, title=doc.title)
+    return doc
+
+
+def extract_file(path: Path, limits: LoadLimits, ocr: OcrOptions | None = None) -> Extracted:
+    """The text of a file in any supported format (and its sidecar's metadata), before it becomes a
+    ``Document``: attachments (별표 files) are read through this too.
+
+    The limits on bytes, PDF pages and unpacked parts apply here (characters too, while a HWP/HWPX is
+    unpacked); the cap on the whole text is the caller's, which can name what the text belongs to
+    (``load_file``: the document; the pipeline: the attachment file)."""
     suffix = path.suffix.lower()
     fmt = _FORMAT_OF_SUFFIX.get(suffix)
     if fmt is None:
@@ -71,21 +87,16 @@ def load_file(path: Path, root: Path | None, limits: LoadLimits, ocr: OcrOptions
     data = read_limited(path, limits)
     sidecar = _read_sidecar(path)
     if fmt == "pdf":
-        extracted = extract_pdf(data, sidecar, limits, ocr=ocr)
-    elif fmt == "hwpx":
-        extracted = extract_hwpx(data, sidecar, limits)
-    elif fmt == "hwp":
-        extracted = extract_hwp(data, sidecar, limits)
-    elif fmt == "docx":
-        extracted = extract_docx(data, sidecar, limits)
-    elif fmt == "html":
-        extracted = extract_html(data, sidecar)
-    else:
-        extracted = extract_markdown(data, fmt, sidecar)
-    doc = build_document(extracted, path, root)
-    # Named in the error: the document is known to exist, it is only too big to index.
-    limits.check_chars(len(doc.text), doc_id=doc.doc_id, title=doc.title)
-    return doc
+        return extract_pdf(data, sidecar, limits, ocr=ocr)
+    if fmt == "hwpx":
+        return extract_hwpx(data, sidecar, limits)
+    if fmt == "hwp":
+        return extract_hwp(data, sidecar, limits)
+    if fmt == "docx":
+        return extract_docx(data, sidecar, limits)
+    if fmt == "html":
+        return extract_html(data, sidecar)
+    return extract_markdown(data, fmt, sidecar)
 
 
 def _read_sidecar(path: Path) -> dict[str, object]:
@@ -127,18 +138,23 @@ def iter_candidate_files(paths: list[Path]) -> Iterator[tuple[Path, Path]]:
             for file in _walk(given):
                 if once(file):
                     yield file, given
-        elif not is_sidecar(given) and once(given):
-            yield given, given.parent
+        elif not is_sidecar(given):
+            # An attachment (doc.별표5.hwp) given alone stands for its document, which reads it.
+            file = parent_document(given) or given
+            if once(file):
+                yield file, file.parent
 
 
 def _walk(root: Path) -> Iterator[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         # Pruning in place keeps os.walk out of hidden folders; sorting makes the order stable.
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        names = set(filenames)
         for name in sorted(filenames):
             # README files describe a folder for people; they are not regulations.
             if name.startswith(".") or name.upper().startswith("README"):
                 continue
             file = Path(dirpath, name)
-            if not is_sidecar(file):
+            # Attachments (doc.별표5.hwp) are read with the document beside them, not on their own.
+            if not is_sidecar(file) and parent_document(file, names) is None:
                 yield file

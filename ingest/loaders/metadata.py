@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from ingest.attachments import front_matter_entries
 from ingest.documents import Document, IngestError, Language
 from ingest.loaders.common import Extracted, collapse_spaces, detect_language, normalise_language
 
@@ -196,6 +197,9 @@ def build_document(ex: Extracted, path: Path, root: Path | None) -> Document:
         titles = [str(a["제목"]) for a in attachments if isinstance(a, dict) and a.get("제목")]
         if titles:
             extra["attachments"] = titles
+        entries = front_matter_entries(attachments)
+        if entries:  # label, title, kind, format and link of each, for citations ("첨부: [별표 5] …")
+            extra["attachment_entries"] = [e.to_json() for e in entries]
 
     language: Language = (
         normalise_language(_first(meta, _FIELD_KEYS["language"]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from civicrag.legal.citation import label_path
 from civicrag.legal.units import Unit, split_units
 from rag.evidence import UnitScore
 from rag.language import has_hangul, phrase
@@ -82,7 +83,11 @@ class ExtractiveAnswerer:
         quoted = self._quote_units(lead, best)
         paragraph = _paragraph_label(quoted)
         quote = "\n".join(_clip(u.text) for u in quoted)
-        citation = Citation.from_chunk(1, lead, quote=quote, paragraph=paragraph)
+        # The formal citation names the decisive unit itself (제6조제2항제1호, § 2-537(a)(1)), not its lead-in.
+        labels = label_path(
+            split_units(lead.chunk.text), best.unit.index, str(lead.chunk.metadata.get("paragraph", ""))
+        )
+        citation = Citation.from_chunk(1, lead, quote=quote, paragraph=paragraph, labels=labels)
         lines = [phrase("answered_by", language, ref=format_ref(lead, language, paragraph))]
         lines.extend(f"> {_clip(u.text)} [1]" for u in quoted)
         context = self._context(chunks, units, lead, {u.index for u in quoted})

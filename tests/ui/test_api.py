@@ -52,6 +52,19 @@ def test_ask_with_history_filters_k_and_as_of(server: Server, http: httpx.Client
     assert {r["doc_id"] for r in data["retrieved"]} == {"9100003"}
 
 
+def test_ask_citations_are_copy_ready_and_filter_by_department(server: Server, http: httpx.Client) -> None:
+    body = {"question": "제7조 경차 주차요금 감면은?", "filters": {"department": "교통정책과"}}
+    data = http.post("/api/ask", json=body, auth=server.auth("bob")).json()
+    lead = data["citations"][0]
+    assert (lead["doc_id"], lead["article"], lead["department"]) == ("9100001", "제7조", "교통정책과")
+    assert lead["formal"].startswith("「가상특별자치도 주차장 설치 및 관리 조례」 제7조제1항")
+    assert lead["formal"].endswith(" (시행 2024. 1. 1.)")
+    assert {r["doc_id"] for r in data["retrieved"]} == {"9100001"}  # the only document of that department
+    other = http.post("/api/ask", json={"question": "경차 주차요금 감면은?", "filters": {"department": "없는과"}},
+                      auth=server.auth("bob")).json()
+    assert other["refused"] and other["retrieved"] == []
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [

@@ -345,7 +345,8 @@ def test_questions_are_nfc_normalised_and_control_characters_stripped(server: Se
 
 @pytest.mark.parametrize("text", ["\ud800", "a\x00b"])
 def test_gradio_chat_refuses_unencodable_text_clearly(server: Server, text: str) -> None:
-    body = json.dumps({"data": [text, [], "", "", ""]}).encode("ascii")  # \ud800 goes as a JSON escape
+    # question, chat, jurisdiction, department, document, as-of (State inputs are not sent)
+    body = json.dumps({"data": [text, [], "", "", "", ""]}).encode("ascii")  # \ud800 goes as a JSON escape
     with httpx.Client(base_url=server.url, timeout=60, auth=server.auth("bob")) as client:
         started = client.post("/gradio_api/call/respond", content=body, headers={"content-type": "application/json"})
         assert started.status_code == 200, started.text

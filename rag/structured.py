@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from rag.amendment_questions import amendment_answerer
 from rag.query import Query
 from rag.types import Answer
 
@@ -21,7 +22,9 @@ class StructuredAnswerer(Protocol):
 
 
 #: Factories ``(catalogue, store, tokenize) -> StructuredAnswerer``, tried in this order.
-FACTORIES: list[Callable[[Any, Any, Callable[[str], list[str]]], StructuredAnswerer]] = []
+FACTORIES: list[Callable[[Any, Any, Callable[[str], list[str]]], StructuredAnswerer]] = [
+    amendment_answerer,  # "what changed?", "when was 제10조 amended?": rag.amendment_questions
+]
 
 
 def build(catalogue: Any, store: Any, tokenize: Callable[[str], list[str]]) -> list[StructuredAnswerer]:

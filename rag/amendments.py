@@ -127,10 +127,10 @@ def pick_pair(found: Sequence[Version], from_: str | None = None, to: str | None
     if old is None:
         at = found.index(new)
         if at == 0:
-            raise VersionError(f"{new.label} is the document's earliest indexed version: give --from and --to")
+            raise VersionError(f"{new.label} is the document's earliest indexed version: give from and to")
         old = found[at - 1]
     if old == new:
-        raise VersionError(f"--from and --to name the same version ({old.label})")
+        raise VersionError(f"from and to name the same version ({old.label})")
     if found.index(old) > found.index(new):
         old, new = new, old  # older on the left, whatever order they were given in
     return old, new

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from ingest.store.manifest import UNDATED
 
 Lang = str  # "ko" | "en"
+CompareUrl = Callable[[Mapping[str, Any]], str | None]  # a citation -> its document's comparison page, if any
 
 STRINGS: dict[str, dict[str, str]] = {
     "ko": {
@@ -57,6 +58,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "related": "관련 조문",
         "quoted": "인용",
         "rewritten": "앞의 대화를 반영한 질문",
+        "compare": "신구조문 대비",
     },
     "en": {
         "title": "civicrag — municipal regulations Q&A",
@@ -99,6 +101,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "related": "Related provisions",
         "quoted": "quoted",
         "rewritten": "Read with the conversation as",
+        "compare": "Compare versions",
     },
 }
 
@@ -219,8 +222,9 @@ def _provision_head(c: Mapping[str, Any], lang: Lang) -> str:
     return " · ".join(parts) + f"<div class='cr-meta'>{' · '.join(meta)}</div>"
 
 
-def sources_html(result: Mapping[str, Any] | None, lang: Lang) -> str:
-    """The sources panel: each cited provision in full with its quote highlighted, and a link to the original."""
+def sources_html(result: Mapping[str, Any] | None, lang: Lang, compare_url: CompareUrl | None = None) -> str:
+    """The sources panel: each cited provision in full with its quote highlighted, and a link to the original
+    (and, where ``compare_url`` gives one, to the amendment comparison of its document: ui/amendments.py)."""
     if not result:
         return f"<div class='cr-sources cr-empty'>{html.escape(t(lang, 'sources_empty'))}</div>"
     e = html.escape
@@ -245,7 +249,7 @@ def sources_html(result: Mapping[str, Any] | None, lang: Lang) -> str:
             f"{_provision_head(c, lang)}</summary>"
             f"<div class='cr-text'>{highlight(str(c.get('text') or ''), str(c.get('quote') or ''))}</div>"
             f"<a class='cr-original' href='{e(original_url(c), quote=True)}' target='_blank' rel='noopener noreferrer'>"
-            f"{e(t(lang, 'open_original'))} ↗</a></details>"
+            f"{e(t(lang, 'open_original'))} ↗</a>{_compare_link(c, lang, compare_url)}</details>"
         )
     if related:
         blocks.append(f"<div class='cr-related-head'>{e(t(lang, 'related'))}</div>")
@@ -257,6 +261,14 @@ def sources_html(result: Mapping[str, Any] | None, lang: Lang) -> str:
                 f"rel='noopener noreferrer'>{e(t(lang, 'open_original'))} ↗</a></details>"
             )
     return "<div class='cr-sources'>" + "".join(blocks) + "</div>"
+
+
+def _compare_link(c: Mapping[str, Any], lang: Lang, compare_url: CompareUrl | None) -> str:
+    url = compare_url(c) if compare_url is not None else None
+    if not url:
+        return ""
+    return (f" · <a class='cr-compare' href='{html.escape(url, quote=True)}' target='_blank' "
+            f"rel='noopener noreferrer'>{html.escape(t(lang, 'compare'))} ↗</a>")
 
 
 CSS = """

@@ -19,6 +19,7 @@ import gradio as gr
 
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ui.admin import UploadError, documents_table, failures_table, save_upload
+from ui.amendments import ComparisonLinks, compare_cell
 from ui.auth import User
 from ui.feedback import answer_config
 from ui.gaps import GapReport, missing_label, report_csv
@@ -32,7 +33,8 @@ LANG_CHOICES = [("한국어", "ko"), ("English", "en")]
 ALL_LABEL = "(전체 / all)"
 # Whatever the ingester reads, plus metadata sidecars (NAME.EXT.meta.yaml).
 UPLOAD_TYPES = [*sorted(SUPPORTED_SUFFIXES), ".yaml", ".yml"]
-DOC_COLUMNS = ["doc_id", "title", "kind", "jurisdiction", "versions", "effective_dates", "chunks", "last_ingest"]
+DOC_COLUMNS = ["doc_id", "title", "kind", "jurisdiction", "versions", "effective_dates", "chunks", "last_ingest",
+               "compare"]
 FEEDBACK_COLUMNS = ["id", "at", "user", "rating", "comment", "question", "answer"]
 SESSION_COLUMNS = ["id", "user", "created", "last_seen", "expires", "client", "user_agent"]
 GAP_MISSING_COLUMNS = ["questions", "kind", "missing", "last_seen"]
@@ -59,6 +61,12 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
         if user is None:
             raise gr.Error("login required")
         return user
+
+    links = ComparisonLinks(lambda: ctx.service.store.manifest)
+
+    def sources(result: dict[str, Any] | None, code: str) -> str:
+        """The sources panel, with the amendment comparison linked for documents with several versions."""
+        return sources_html(result, code, compare_url=lambda c: links.url(c, code))
 
     def admin_of(request: gr.Request | None) -> User:
         user = user_of(request)
@@ -133,7 +141,8 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 admin_status = gr.Markdown("", elem_id="cr-admin-status")
                 progress = gr.HTML("", elem_id="cr-progress")
                 docs_table = gr.Dataframe(headers=DOC_COLUMNS, label="Indexed documents / 색인된 문서",
-                                          interactive=False, elem_id="cr-docs", wrap=True)
+                                          interactive=False, elem_id="cr-docs", wrap=True,
+                                          datatype=["str"] * (len(DOC_COLUMNS) - 1) + ["markdown"])
                 with gr.Row():
                     delete_id = gr.Dropdown([], label="Document to delete / 삭제할 문서", elem_id="cr-delete-id")
                     delete_btn = gr.Button("Delete / 삭제", variant="stop", elem_id="cr-delete-btn")
@@ -221,7 +230,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 gr.update(value=t(code, "send_comment")),
                 gr.update(value=t(code, "new_chat")),
                 f"### {t(code, 'sources')}",
-                sources_html(last, code),
+                sources(last, code),
                 gr.update(label=t(code, "chat")),
             )
 
@@ -271,7 +280,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 chat[-1] = {"role": "assistant",
                             "content": escape_markdown_text(t(code, "error", e=f"{type(exc).__name__}: {exc}"))}
                 # keep one entry per assistant message so feedback finds the right answer
-                yield chat, "", turns, [*result_list, None], sources_html(last, code)
+                yield chat, "", turns, [*result_list, None], sources(last, code)
                 return
             if result is None:
                 return
@@ -282,7 +291,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             chat[-1] = {"role": "assistant", "content": chat_message(result, code)}
             turns = [*turns, {"role": "user", "content": text}, {"role": "assistant", "content": result["answer"]}]
             result_list = [*result_list, result]
-            yield chat, "", turns, result_list, sources_html(result, code)
+            yield chat, "", turns, result_list, sources(result, code)
 
         ask_inputs = [question, chatbot, history, results, jurisdiction, document, as_of, lang]
         ask_outputs = [chatbot, question, history, results, sources]
@@ -349,7 +358,8 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             feedback_rows = ctx.feedback.rows()
             sessions = ctx.sessions.list()
             return (
-                [[d[c] for c in DOC_COLUMNS] for d in docs],
+                [[d[c] for c in DOC_COLUMNS] for d in ({**d, "compare": compare_cell(d["doc_id"], d["versions"])}
+                                                       for d in docs)],
                 gr.update(choices=[(f"{d['title']} ({d['doc_id']})", d["doc_id"]) for d in docs], value=None),
                 [[f["path"], f["error"]] for f in fails],
                 [[r[c] for c in FEEDBACK_COLUMNS] for r in feedback_rows],

@@ -54,12 +54,23 @@ _KO_CHANGE = re.compile(
     r"|개정\s*(?:내용|사항|이력|연혁|전후|내역|일자|날짜|시기)|개정일|신구\s*(?:조문|법)?\s*(?:대비|비교)"
     r"|(?:최근|마지막|직전)\s*개정)"
 )
-# "변경됐을 때", "바뀌었으면": a condition, not a question about a change.
-_KO_CONDITION = re.compile(r"^(?:을|으면|는데|다면|어도|으니|을\s*때|을\s*경우)")
-_KO_ASKING = re.compile(
-    r"뭐|무엇|무슨|어떤|어떻게|어디|어느|언제|몇|최근|요즘|이번|지난|마지막|직전|최신|이전|종전|예전|차이|비교|알려|"
-    r"설명|정리|보여|있(?:어|나|니|습니까|는지)"
+# After a past verb only a sentence ending may follow ("바뀌었어?", "개정됐나요", "바뀌었는지 알려줘"):
+# "바뀌었다는데, …", "변경됐을 때", "바뀌었으면" tell of a change in passing or set a condition.
+_KO_ENDING = re.compile(
+    r"^(?:어|어요|나|나요|니|냐|는지|는가|습니까|을까|을까요|지|죠|지요|음|다)?\s*"
+    r"(?:[?？.!]|$|(?:알려|말해|설명|정리|보여|궁금|확인))"
 )
+# In the sentence that asks, something must say what is asked and that it is about a rule: "뭐가 바뀌었어",
+# "제10조 언제 개정됐어", "조례 개정 내용"; "전화번호가 바뀌었어요" is about the asker, not the regulation.
+_KO_ASKING = re.compile(
+    r"뭐가|뭐\s*바뀌|무엇이|무엇을|뭘|무슨|어떤|어떻게|어디가|어느|언제|몇|최근|요즘|마지막|직전|최신|이전\s*(?:판|버전)|"
+    r"종전|차이|비교|알려|설명|정리|보여|요약|있(?:어|나|니|습니까|는지)|[?？]"
+)
+_KO_SUBJECT = re.compile(
+    r"조례|규칙|규정|법규|조문|조항|제\s*\d+\s*조|부칙|별표|내용|개정|신구|뭐가|뭐\s*바뀌|무엇이|무엇을|뭘|어떤\s*(?:게|것|거|점|부분)|"
+    r"어디가|어느\s*(?:조|부분)"
+)
+_SENTENCE = re.compile(r"[^.?？!\n]*[.?？!]?")
 _KO_WHEN = re.compile(r"언제|날짜|일자|시기|몇\s*(?:년|월|일)|개정일")
 _EN_WHAT = re.compile(
     r"\bwhat\b[^?]{0,80}?\b(?:changed|amended|revised)\b"
@@ -75,6 +86,11 @@ _EN_WHEN = re.compile(
     r"\bwhen\s+(?:was|were|did|has|have|had)\b[^?]{0,80}?"
     r"\b(?:amended|changed|revised|added|inserted|introduced|repealed|updated|amend|change|revise)\b", re.I
 )
+_EN_SUBJECT = re.compile(
+    r"\b(?:ordinance|rule|regulation|code|charter|article|section|amendment|revision|version|provision|law|bylaw)s?\b"
+    r"|§",
+    re.I,
+)
 _KO_LABEL = re.compile(r"^제\d+조(?:의\d+)?$")
 _EN_ARTICLE = re.compile(r"\b(?:article|art\.)\s*(\d+)(?:\s*-\s*(\d+))?", re.I)
 
@@ -83,16 +99,14 @@ def question_kind(text: str) -> Kind | None:
     """"what" (what changed) or "when" (when amended) for a question about amendments, else None."""
     if _EN_WHEN.search(text):
         return "when"
-    if _EN_WHAT.search(text):
+    if _EN_WHAT.search(text) and (_EN_SUBJECT.search(text) or len(text.split()) <= 6):
         return "what"
-    for m in _KO_CHANGE.finditer(text):
-        if m.group("verb") and _KO_CONDITION.match(text[m.end():]):
-            continue
-        # A past verb asks with a question mark too ("제5조 바뀌었어?"); a noun needs a question or request word.
-        asking = _KO_ASKING.search(text) or (m.group("verb") and "?" in text[m.end():])
-        if not asking:
-            continue
-        return "when" if _KO_WHEN.search(text) else "what"
+    for sentence in (m.group(0) for m in _SENTENCE.finditer(text) if m.group(0).strip()):
+        for m in _KO_CHANGE.finditer(sentence):
+            if m.group("verb") and not _KO_ENDING.match(sentence[m.end():]):
+                continue
+            if _KO_ASKING.search(sentence) and _KO_SUBJECT.search(sentence):
+                return "when" if _KO_WHEN.search(sentence) else "what"
     return None
 
 

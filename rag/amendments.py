@@ -209,10 +209,12 @@ class Provision:
 
     def chunk_of(self, unit: Unit) -> ChunkRecord:
         """The chunk that holds (the start of) a unit; the first chunk for what no chunk holds verbatim."""
-        probe = _SPACE.sub(" ", unit.text[:40]).strip()
-        for chunk in self.chunks:
-            if probe and probe in _SPACE.sub(" ", chunk.text):
-                return chunk
+        texts = [_SPACE.sub(" ", chunk.text) for chunk in self.chunks]
+        for length in (40, 16):  # a 항 cut at a sentence starts in one chunk and goes on in the next
+            probe = _SPACE.sub(" ", unit.text[:length]).strip()
+            for chunk, text in zip(self.chunks, texts, strict=True):
+                if probe and probe in text:
+                    return chunk
         return self.chunks[0]
 
 

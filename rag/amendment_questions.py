@@ -117,10 +117,12 @@ class _Cited:
     items: list[Citation] = field(default_factory=list)
 
     def add(self, chunk: ChunkRecord, quote: str = "", paragraph: str = "") -> int:
+        """The citation of ``chunk`` (its quote grown by ``quote``), or a new one when it quotes another 항."""
         for c in self.items:
-            if c.chunk_id == chunk.chunk_id and c.paragraph == (paragraph or c.paragraph) and (
-                c.quote == quote or not quote
-            ):
+            if c.chunk_id == chunk.chunk_id and (not paragraph or not c.quote or c.paragraph == paragraph):
+                if quote and quote not in c.quote:
+                    c.quote = f"{c.quote}\n{quote}" if c.quote else quote
+                    c.paragraph = c.paragraph if c.quote != quote else paragraph or c.paragraph
                 return c.n
         citation = Citation.from_chunk(len(self.items) + 1, ScoredChunk(chunk, 1.0), quote=quote, paragraph=paragraph)
         self.items.append(citation)
@@ -200,7 +202,8 @@ _STATUS = {
 def _what(c: Comparison, lang: Language, when: bool = False) -> Answer:
     cited = _Cited()
     changed = c.changed
-    counts = {s: sum(1 for a in changed if a.status == s) for s in ("added", "changed", "deleted")}
+    counts = {s: sum(1 for a in changed if a.status == s and not a.repealed) for s in ("added", "changed", "deleted")}
+    counts["deleted"] += sum(1 for a in changed if a.repealed)  # "제5조 삭제 <…>" is a deletion to the reader
     if lang == "ko":
         lines = [
             f"「{c.title}」의 가장 최근 개정판은 {c.new.label} 시행본입니다 (이전 판: {c.old.label} 시행)."
@@ -323,10 +326,18 @@ def _article_lines(article: ArticleChange, lang: Language, cited: _Cited) -> lis
         quotes.extend(_quote(u.text, lang, "old" if article.status == "deleted" else "") for u in units)
         return [f"- {ref} — {status} {_marks(markers)}", *quotes]
     parts: list[str] = []
+    if article.repealed and article.old is not None and article.new is not None:
+        # "제5조 삭제 <2024.7.1.>": the article's number stays, its text goes.
+        markers.append(cited.add(article.new.chunks[0], article.new.header))
+        markers.append(cited.add(article.old.chunks[0], "\n".join(u.text for u in article.old.units)))
+        ref = _ref(article.old, lang)
+        quotes.append(_quote(article.new.header, lang, "new"))
+        quotes.extend(_quote(u.text, lang, "old") for u in article.old.units[:MAX_QUOTES_PER_ARTICLE])
+        return [f"- {ref} — {'조문 삭제' if lang == 'ko' else 'repealed'} {_marks(markers)}", *quotes]
     if article.header_words is not None and article.old is not None and article.new is not None:
         parts.append("제목 개정" if lang == "ko" else "heading amended")
-        markers.append(cited.add(article.new.chunks[0]))
-        markers.append(cited.add(article.old.chunks[0]))
+        markers.append(cited.add(article.new.chunks[0], article.new.header))
+        markers.append(cited.add(article.old.chunks[0], article.old.header))
         quotes.append(_quote(article.old.header, lang, "old"))
         quotes.append(_quote(article.new.header, lang, "new"))
     last_old = None  # the old 항/호 an added one follows: its chunk is where the old version lacks it

@@ -49,6 +49,7 @@ _NOTE_LINE_ANGLE = re.compile(r"^\s*<[^<>]*>\s*$")
 _NOTE_LINE_BRACKET = re.compile(r"^\s*\[[^\[\]]*\]\s*$")
 _UNIT_LABEL = re.compile(rf"^\s*([{CIRCLED}]|\d{{1,2}}(?:의\d{{1,2}})?\.(?!\d)|[가-하]\.|\([a-z0-9]{{1,4}}\))\s*")
 _SPACE = re.compile(r"\s+")
+_REPEALED = re.compile(r"^제\s*\d+\s*조(?:\s*의\s*\d+)?\s*삭\s*제")
 _FALLBACK_WORDS = re.compile(r"[가-힣]+|[A-Za-z]+|\d+|\S")
 
 
@@ -288,9 +289,8 @@ def _units(text: str) -> list[Unit]:
         else:
             lines.append(line)
     units = [Unit(u.label, u.text) for u in split_units("\n".join(lines))]
-    header = _first_line(text)
-    if units and units[0].text.strip() == header and len(units) > 1:
-        units = units[1:]  # split_units kept a header it did not recognise; it is compared as the header
+    if units and units[0].text.strip() == _first_line(text):
+        units = units[1:]  # the header ("제5조 삭제 <…>" alone, or a line split_units took for text): compared as such
     return units + [Unit("", note, note=True) for note in notes]
 
 
@@ -345,12 +345,17 @@ class ArticleChange:
     def changed_units(self) -> list[UnitChange]:
         return [u for u in self.units if u.status != "unchanged"]
 
+    @property
+    def repealed(self) -> bool:
+        """The article stays as "제5조 삭제 <2024.7.1.>": repealed in place by this amendment."""
+        return bool(self.new and self.old and _REPEALED.match(self.new.header) and not _REPEALED.match(self.old.header))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "key": self.key, "article": self.article, "status": self.status,
             "old_header": self.old.header if self.old else None, "new_header": self.new.header if self.new else None,
             "old_title": self.old.title if self.old else None, "new_title": self.new.title if self.new else None,
-            "header_changed": self.header_words is not None,
+            "header_changed": self.header_words is not None, "repealed": self.repealed,
             "old_chunk_ids": [c.chunk_id for c in self.old.chunks] if self.old else [],
             "new_chunk_ids": [c.chunk_id for c in self.new.chunks] if self.new else [],
             "notes": [n.to_dict() for n in amendment_notes(self.new.text if self.new else self.old.text)],  # type: ignore[union-attr]

@@ -244,7 +244,8 @@ def _picker(c: Comparison, lang: str, show_all: bool) -> str:
 def _article_rows(article: ArticleChange, lang: str, show_all: bool) -> list[str]:
     e = html.escape
     status = article.status
-    badge = f"<span class='badge b-{status}'>{e(s(lang, status))}</span>" if status != "unchanged" else ""
+    shown = "deleted" if article.repealed else status  # "제5조 삭제 <…>": marked as the deletion it is
+    badge = f"<span class='badge b-{shown}'>{e(s(lang, shown))}</span>" if status != "unchanged" else ""
     if article.header_words is not None:
         old_head, new_head = _hunks_html(article.header_words, "old"), _hunks_html(article.header_words, "new")
     else:

@@ -33,8 +33,8 @@ LANG_CHOICES = [("한국어", "ko"), ("English", "en")]
 ALL_LABEL = "(전체 / all)"
 # Whatever the ingester reads, plus metadata sidecars (NAME.EXT.meta.yaml).
 UPLOAD_TYPES = [*sorted(SUPPORTED_SUFFIXES), ".yaml", ".yml"]
-DOC_COLUMNS = ["doc_id", "title", "kind", "jurisdiction", "versions", "effective_dates", "chunks", "last_ingest",
-               "compare"]
+DOC_COLUMNS = ["doc_id", "title", "kind", "jurisdiction", "versions", "effective_dates", "compare", "chunks",
+               "last_ingest"]
 FEEDBACK_COLUMNS = ["id", "at", "user", "rating", "comment", "question", "answer"]
 SESSION_COLUMNS = ["id", "user", "created", "last_seen", "expires", "client", "user_agent"]
 GAP_MISSING_COLUMNS = ["questions", "kind", "missing", "last_seen"]
@@ -64,7 +64,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
 
     links = ComparisonLinks(lambda: ctx.service.store.manifest)
 
-    def sources(result: dict[str, Any] | None, code: str) -> str:
+    def sources_panel(result: dict[str, Any] | None, code: str) -> str:
         """The sources panel, with the amendment comparison linked for documents with several versions."""
         return sources_html(result, code, compare_url=lambda c: links.url(c, code))
 
@@ -142,7 +142,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 progress = gr.HTML("", elem_id="cr-progress")
                 docs_table = gr.Dataframe(headers=DOC_COLUMNS, label="Indexed documents / 색인된 문서",
                                           interactive=False, elem_id="cr-docs", wrap=True,
-                                          datatype=["str"] * (len(DOC_COLUMNS) - 1) + ["markdown"])
+                                          datatype=["markdown" if c == "compare" else "str" for c in DOC_COLUMNS])
                 with gr.Row():
                     delete_id = gr.Dropdown([], label="Document to delete / 삭제할 문서", elem_id="cr-delete-id")
                     delete_btn = gr.Button("Delete / 삭제", variant="stop", elem_id="cr-delete-btn")
@@ -230,7 +230,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 gr.update(value=t(code, "send_comment")),
                 gr.update(value=t(code, "new_chat")),
                 f"### {t(code, 'sources')}",
-                sources(last, code),
+                sources_panel(last, code),
                 gr.update(label=t(code, "chat")),
             )
 
@@ -280,7 +280,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 chat[-1] = {"role": "assistant",
                             "content": escape_markdown_text(t(code, "error", e=f"{type(exc).__name__}: {exc}"))}
                 # keep one entry per assistant message so feedback finds the right answer
-                yield chat, "", turns, [*result_list, None], sources(last, code)
+                yield chat, "", turns, [*result_list, None], sources_panel(last, code)
                 return
             if result is None:
                 return
@@ -291,7 +291,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             chat[-1] = {"role": "assistant", "content": chat_message(result, code)}
             turns = [*turns, {"role": "user", "content": text}, {"role": "assistant", "content": result["answer"]}]
             result_list = [*result_list, result]
-            yield chat, "", turns, result_list, sources(result, code)
+            yield chat, "", turns, result_list, sources_panel(result, code)
 
         ask_inputs = [question, chatbot, history, results, jurisdiction, document, as_of, lang]
         ask_outputs = [chatbot, question, history, results, sources]

@@ -133,11 +133,10 @@ def amendment_answerer(
     catalogue: Any, store: Any, tokenize: Callable[[str], list[str]]
 ) -> Callable[[Query], Answer | None]:
     """The structured answerer over ``catalogue`` (``store`` and ``tokenize`` are not needed)."""
-    docs: dict[str, list[Version]] = {}
-    for doc_id in {r.doc_id for r in catalogue.records}:
-        found = versions(catalogue, doc_id)
-        if len(found) >= 2:
-            docs[doc_id] = found
+    count: dict[str, int] = {}
+    for doc_id, _version in catalogue.rows_by_version:  # one pass: most documents have a single version
+        count[doc_id] = count.get(doc_id, 0) + 1
+    docs = {doc_id: versions(catalogue, doc_id) for doc_id, n in count.items() if n >= 2}
 
     def answer(query: Query) -> Answer | None:
         if not docs:

@@ -313,6 +313,48 @@ def _ask_jsonl(
 
 
 @app.command()
+def diff(
+    doc_id: Annotated[str, typer.Argument(help="The document's id (doc_id, 자치법규ID).", show_default=False)],
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="The older version: its effective date, or a YYYY-MM-DD it was in force on "
+                     "(default: the version before --to).", show_default=False),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="The newer version, likewise (default: the latest).", show_default=False),
+    ] = None,
+    all_articles: Annotated[
+        bool, typer.Option("--all", help="Show unchanged articles and 항/호 too.")
+    ] = False,
+    as_json: JsonOption = False,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Amendment comparison (신구조문 대비) of two indexed versions of a document, article by article."""
+    from ingest.store.manifest import Manifest
+    from rag.amendments import VersionError, compare, comparison_text
+    from rag.catalogue import Catalogue
+
+    settings = _settings(config, data_dir)
+    if not settings.manifest_path.is_file():
+        err.print(f"[red]error:[/red] no index in {settings.data_dir} (run civicrag ingest first)", highlight=False)
+        raise typer.Exit(2)
+    manifest = Manifest(settings.manifest_path)
+    try:
+        comparison = compare(Catalogue.load(manifest), doc_id, from_, to)
+    except VersionError as exc:
+        err.print(f"[red]error:[/red] {doc_id}: {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    finally:
+        manifest.close()
+    if as_json:
+        _print_json(comparison.to_dict(all_articles=all_articles))
+    else:
+        sys.stdout.write(comparison_text(comparison, all_articles=all_articles))
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 7860,

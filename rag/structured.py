@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from rag.amendment_questions import amendment_answerer
 from rag.query import Query
 from rag.statutes import statute_answerer
 from rag.types import Answer
@@ -23,6 +24,7 @@ class StructuredAnswerer(Protocol):
 
 #: Factories ``(catalogue, store, tokenize) -> StructuredAnswerer``, tried in this order.
 FACTORIES: list[Callable[[Any, Any, Callable[[str], list[str]]], StructuredAnswerer]] = [
+    amendment_answerer,  # "what changed?", "when was 제10조 amended?": rag.amendment_questions
     statute_answerer,  # "이 조례의 근거 법령은?": the statutes its provisions cite
 ]
 

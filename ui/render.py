@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -16,6 +16,7 @@ from civicrag.legal.references import law_url, name_key
 from ingest.store.manifest import UNDATED
 
 Lang = str  # "ko" | "en"
+CompareUrl = Callable[[Mapping[str, Any]], str | None]  # a citation -> its document's comparison page, if any
 
 STRINGS: dict[str, dict[str, str]] = {
     "ko": {
@@ -70,6 +71,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sources_list": "출처",
         "download": "내려받기",
         "on_web": "원문 사이트",
+        "compare": "신구조문 대비",
     },
     "en": {
         "title": "civicrag — municipal regulations Q&A",
@@ -124,6 +126,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sources_list": "Sources",
         "download": "download",
         "on_web": "publisher's site",
+        "compare": "Compare versions",
     },
 }
 
@@ -349,10 +352,14 @@ def references_html(
 
 
 def sources_html(
-    result: Mapping[str, Any] | None, lang: Lang, documents: Mapping[str, tuple[str, str]] | None = None
+    result: Mapping[str, Any] | None,
+    lang: Lang,
+    documents: Mapping[str, tuple[str, str]] | None = None,
+    compare_url: CompareUrl | None = None,
 ) -> str:
     """The sources panel: each cited provision in full with its quote highlighted, the regulations it cites
-    (``references_html``) and a link to the original."""
+    (``references_html``; ``documents`` says which are in the index), a link to the original and, where
+    ``compare_url`` gives one, to the amendment comparison of its document (ui/amendments.py)."""
     if not result:
         return f"<div class='cr-sources cr-empty'>{html.escape(t(lang, 'sources_empty'))}</div>"
     e = html.escape
@@ -383,7 +390,7 @@ def sources_html(
             f"<div class='cr-text'>{highlight(str(c.get('text') or ''), str(c.get('quote') or ''))}</div>"
             f"{references_html(c.get('references') or [], documents, lang)}"
             f"<a class='cr-original' href='{e(original_url(c), quote=True)}' target='_blank' rel='noopener noreferrer'>"
-            f"{e(t(lang, 'open_original'))} ↗</a></details>"
+            f"{e(t(lang, 'open_original'))} ↗</a>{_compare_link(c, lang, compare_url)}</details>"
         )
     if related:
         blocks.append(f"<div class='cr-related-head'>{e(t(lang, 'related'))}</div>")
@@ -396,6 +403,14 @@ def sources_html(
                 f"rel='noopener noreferrer'>{e(t(lang, 'open_original'))} ↗</a></details>"
             )
     return "<div class='cr-sources'>" + "".join(blocks) + "</div>"
+
+
+def _compare_link(c: Mapping[str, Any], lang: Lang, compare_url: CompareUrl | None) -> str:
+    url = compare_url(c) if compare_url is not None else None
+    if not url:
+        return ""
+    return (f" · <a class='cr-compare' href='{html.escape(url, quote=True)}' target='_blank' "
+            f"rel='noopener noreferrer'>{html.escape(t(lang, 'compare'))} ↗</a>")
 
 
 CSS = """

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from civicrag.settings import ConfigError, Settings
 from ingest.store.lease import INGEST, live_holder
 from ui.admin import AdminOps, documents_table
+from ui.amendments import routes as amendment_routes
 from ui.auth import DEMO_USER, SESSION_KEY, User, Users
 from ui.feedback import FeedbackStore
 from ui.gaps import GapLog, report_csv
@@ -490,6 +491,9 @@ def create_app(
             return HTMLResponse(render_original(path, document_title(manifest, id)), headers=headers)
         # Word and HWP files: the browser cannot show them; hand them over as a download.
         return FileResponse(path, media_type="application/octet-stream", headers=headers, filename=path.name)
+
+    # -- amendment comparison (신구조문 대비): GET /diff and /api/diff, see ui/amendments.py ---------------
+    app.include_router(amendment_routes(lambda: ctx.service.store.manifest, require_user))
 
     # -- API docs, served offline ---------------------------------------------------------------
     _mount_docs(app)

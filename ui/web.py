@@ -20,10 +20,20 @@ import gradio as gr
 from civicrag.legal.citation import department_names
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ui.admin import UploadError, documents_table, failures_table, save_upload
+from ui.amendments import ComparisonLinks, compare_cell
 from ui.auth import User
 from ui.feedback import answer_config
 from ui.gaps import GapReport, missing_label, report_csv
-from ui.render import COPY_JS, EXAMPLES, answer_markdown, chat_message, escape_markdown_text, sources_html, t
+from ui.render import (
+    COPY_JS,
+    EXAMPLES,
+    CompareUrl,
+    answer_markdown,
+    chat_message,
+    escape_markdown_text,
+    sources_html,
+    t,
+)
 from ui.security import TextError, clean_text
 
 if TYPE_CHECKING:
@@ -33,7 +43,8 @@ LANG_CHOICES = [("한국어", "ko"), ("English", "en")]
 ALL_LABEL = "(전체 / all)"
 # Whatever the ingester reads, plus metadata sidecars (NAME.EXT.meta.yaml).
 UPLOAD_TYPES = [*sorted(SUPPORTED_SUFFIXES), ".yaml", ".yml"]
-DOC_COLUMNS = ["doc_id", "title", "kind", "jurisdiction", "versions", "effective_dates", "chunks", "last_ingest"]
+DOC_COLUMNS = ["doc_id", "title", "kind", "jurisdiction", "versions", "effective_dates", "compare", "chunks",
+               "last_ingest"]
 FEEDBACK_COLUMNS = ["id", "at", "user", "rating", "comment", "question", "answer"]
 SESSION_COLUMNS = ["id", "user", "created", "last_seen", "expires", "client", "user_agent"]
 GAP_MISSING_COLUMNS = ["questions", "kind", "missing", "last_seen"]
@@ -60,6 +71,13 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
         if user is None:
             raise gr.Error("login required")
         return user
+
+    links = ComparisonLinks(lambda: ctx.service.store.manifest)
+
+    def sources_panel(result: dict[str, Any] | None, code: str) -> str:
+        """The sources panel: cited regulations linked (in the index: here; else law.go.kr), and the amendment
+        comparison linked for documents with several versions."""
+        return _sources(ctx, result, code, compare_url=lambda c: links.url(c, code))
 
     def admin_of(request: gr.Request | None) -> User:
         user = user_of(request)
@@ -137,7 +155,8 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 admin_status = gr.Markdown("", elem_id="cr-admin-status")
                 progress = gr.HTML("", elem_id="cr-progress")
                 docs_table = gr.Dataframe(headers=DOC_COLUMNS, label="Indexed documents / 색인된 문서",
-                                          interactive=False, elem_id="cr-docs", wrap=True)
+                                          interactive=False, elem_id="cr-docs", wrap=True,
+                                          datatype=["markdown" if c == "compare" else "str" for c in DOC_COLUMNS])
                 with gr.Row():
                     delete_id = gr.Dropdown([], label="Document to delete / 삭제할 문서", elem_id="cr-delete-id")
                     delete_btn = gr.Button("Delete / 삭제", variant="stop", elem_id="cr-delete-btn")
@@ -228,7 +247,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 gr.update(value=t(code, "send_comment")),
                 gr.update(value=t(code, "new_chat")),
                 f"### {t(code, 'sources')}",
-                _sources(ctx, last, code),
+                sources_panel(last, code),
                 gr.update(label=t(code, "chat")),
             )
 
@@ -278,7 +297,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
                 chat[-1] = {"role": "assistant",
                             "content": escape_markdown_text(t(code, "error", e=f"{type(exc).__name__}: {exc}"))}
                 # keep one entry per assistant message so feedback finds the right answer
-                yield chat, "", turns, [*result_list, None], _sources(ctx, last, code)
+                yield chat, "", turns, [*result_list, None], sources_panel(last, code)
                 return
             if result is None:
                 return
@@ -289,7 +308,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             chat[-1] = {"role": "assistant", "content": chat_message(result, code)}
             turns = [*turns, {"role": "user", "content": text}, {"role": "assistant", "content": result["answer"]}]
             result_list = [*result_list, result]
-            yield chat, "", turns, result_list, _sources(ctx, result, code)
+            yield chat, "", turns, result_list, sources_panel(result, code)
 
         ask_inputs = [question, chatbot, history, results, jurisdiction, department, document, as_of, lang]
         ask_outputs = [chatbot, question, history, results, sources]
@@ -356,7 +375,8 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
             feedback_rows = ctx.feedback.rows()
             sessions = ctx.sessions.list()
             return (
-                [[d[c] for c in DOC_COLUMNS] for d in docs],
+                [[d[c] for c in DOC_COLUMNS] for d in ({**d, "compare": compare_cell(d["doc_id"], d["versions"])}
+                                                       for d in docs)],
                 gr.update(choices=[(f"{d['title']} ({d['doc_id']})", d["doc_id"]) for d in docs], value=None),
                 [[f["path"], f["error"]] for f in fails],
                 [[r[c] for c in FEEDBACK_COLUMNS] for r in feedback_rows],
@@ -474,13 +494,14 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
     return demo
 
 
-def _sources(ctx: AppContext, result: dict[str, Any] | None, code: str) -> str:
+def _sources(ctx: AppContext, result: dict[str, Any] | None, code: str, compare_url: CompareUrl | None = None) -> str:
     """The sources panel, its cited regulations linked: those in the index open here, the rest on law.go.kr."""
     if not result:
         return sources_html(result, code)
     from rag.statutes import indexed_documents
 
-    return sources_html(result, code, documents=indexed_documents(ctx.service.load().catalogue))
+    return sources_html(result, code, documents=indexed_documents(ctx.service.load().catalogue),
+                        compare_url=compare_url)
 
 
 def _department(meta_json: str) -> str:

@@ -191,3 +191,82 @@ def server(ui_settings: Settings, ui_sources: Path) -> Iterator[Server]:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+# -- amendment comparison (ui/amendments.py): a document with two versions that changes words, adds and
+# deletes 항, renames one article and repeals another; plus the two-version 9100002 and a one-version rule.
+PARKING_HEAD = """---
+자치법규ID: '9100050'
+자치법규명: '가상특별자치도 공영주차장 조례'
+자치법규종류: '조례'
+지자체기관명: '가상특별자치도'
+공포일자: {date}
+시행일자: '{date}'
+본문출처: 'api-text'
+---
+
+# 가상특별자치도 공영주차장 조례
+
+##### 제1조 (목적)
+
+이 조례는 공영주차장의 설치와 운영에 필요한 사항을 정함을 목적으로 한다.
+
+"""
+PARKING_OLD = PARKING_HEAD.format(date="2020-01-01") + """##### 제3조 (주차요금)
+
+① 주차요금은 30분에 500원으로 한다.
+② 경형자동차는 주차요금의 50퍼센트를 감면한다.
+
+##### 제4조 (운영시간)
+
+공영주차장은 오전 7시부터 오후 10시까지 운영한다.
+
+##### 제5조 (위탁)
+
+도지사는 공영주차장의 관리를 위탁할 수 있다.
+
+## 부칙
+
+부칙 <제100호, 2020.1.1.> 이 조례는 공포한 날부터 시행한다.
+"""
+PARKING_NEW = PARKING_HEAD.format(date="2024-07-01") + """##### 제3조 (주차요금)
+
+① 주차요금은 30분에 1천원으로 한다. <개정 2024.7.1.>
+② 경형자동차는 주차요금의 50퍼센트를 감면한다.
+③ 장애인 자동차는 주차요금을 면제한다. <신설 2024.7.1.>
+
+##### 제4조 (이용시간)
+
+공영주차장은 오전 6시부터 오후 11시까지 운영한다. <개정 2024.7.1.>
+
+##### 제5조 (위탁)
+
+제5조 삭제 <2024.7.1.>
+
+## 부칙
+
+부칙 <제100호, 2020.1.1.> 이 조례는 공포한 날부터 시행한다.
+부칙 <제200호, 2024.7.1.> 이 조례는 2024년 7월 1일부터 시행한다.
+"""
+
+
+@pytest.fixture(scope="session")
+def amend_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    from ingest.pipeline import ingest_paths
+
+    sources = tmp_path_factory.mktemp("amend-sources")
+    (sources / "9100050").mkdir()
+    (sources / "9100050" / "2020-01-01.md").write_text(PARKING_OLD, encoding="utf-8")
+    (sources / "9100050" / "2024-07-01.md").write_text(PARKING_NEW, encoding="utf-8")
+    shutil.copytree(RAG_FIXTURES / "versions" / "9100002", sources / "9100002")
+    shutil.copy(RAG_FIXTURES / "ko" / "9100001.md", sources / "9100001.md")
+    settings = make_settings(tmp_path_factory.mktemp("amend-data"), sources)
+    report = ingest_paths(settings, [sources])
+    assert not report.failed, report.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def amend_server(amend_settings: Settings) -> Iterator[Server]:
+    with running_server(amend_settings) as srv:
+        yield srv

@@ -37,13 +37,16 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     first = subprocess.run([*CLI, "ingest", str(root / "docs"), "--json"], env=env, capture_output=True, text=True,
                            cwd=REPO)
     assert first.returncode == 0, first.stderr
+    # The files the template's manifest names must not outlive it: two copies of a document with the same
+    # effective date and different text are a conflict (neither is taken), and each test changes parking.md.
+    (root / "docs").rename(root / "sources")
     return root
 
 
 @pytest.fixture
 def setup(tmp_path: Path, template: Path) -> tuple[Path, Path, Path, dict[str, str]]:
     """The template index, parking.md then changed, and a third document in a folder aside."""
-    shutil.copytree(template / "docs", tmp_path / "docs")
+    shutil.copytree(template / "sources", tmp_path / "docs")
     shutil.copytree(template / "data", tmp_path / "data")
     docs, extra, signals = tmp_path / "docs", tmp_path / "extra", tmp_path / "signals"
     extra.mkdir()

@@ -1,8 +1,10 @@
 """``--fail-under METRIC=VALUE``: floors a run must meet, so CI can gate on the evaluation.
 
 A floor is ``METRIC=VALUE`` (checked on the first, primary configuration) or
-``CONFIG:METRIC=VALUE``. A metric that was not computed fails its floor: a gate that
-silently passes when the metric vanished is no gate.
+``CONFIG:METRIC=VALUE``. For a metric where lower is better (``LOWER_IS_BETTER``: false refusals,
+wrong leads, latencies) the value is a ceiling instead: the run fails when it scores above it.
+A metric that was not computed fails its floor: a gate that silently passes when the metric
+vanished is no gate.
 """
 
 from __future__ import annotations
@@ -10,6 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+
+#: Metrics a run should keep low; their ``--fail-under`` value is a ceiling.
+LOWER_IS_BETTER = frozenset({"false_refusal_rate", "wrong_lead", "wrong_lead_rate"})
+
+
+def lower_is_better(metric: str) -> bool:
+    return metric in LOWER_IS_BETTER or metric.endswith("_ms")
 
 
 class FloorError(ValueError):
@@ -54,6 +64,9 @@ def check_floors(
         got = summary.get(floor.metric)
         if got is None:
             failures.append(f"{config}: {floor.metric} was not computed (floor {floor.value:g})")
+        elif lower_is_better(floor.metric):
+            if float(got) > floor.value:
+                failures.append(f"{config}: {floor.metric} = {float(got):.3f} > {floor.value:g} (a ceiling)")
         elif float(got) < floor.value:
             failures.append(f"{config}: {floor.metric} = {float(got):.3f} < {floor.value:g}")
     return failures

@@ -49,8 +49,9 @@ from rag.rerank.features import (
 from rag.rerank.model import Calibration, UntrainedModels, save
 
 SEED = 20261203
+# num_leaves 7 / min_data_in_leaf 40 chosen on the Korean dev split over 15 / 20 (article hit@1 0.818 vs 0.802).
 CANDIDATE_PARAMS: dict[str, Any] = {
-    "objective": "binary", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 20,
+    "objective": "binary", "learning_rate": 0.05, "num_leaves": 7, "min_data_in_leaf": 40,
     "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
     "seed": SEED, "deterministic": True, "force_row_wise": True, "num_threads": 1, "verbose": -1,
 }
@@ -364,12 +365,14 @@ def train(
     else:
         candidate_model, rounds, oof = fit_candidates(train_set)
         unit_model, unit_rounds = fit_units(train_set)
+    # Answerability is fitted to "the question is answerable" rather than "the lead is gold": on the Korean
+    # dev split the former gave refusal F1 0.34 against 0.19 at false refusals <= 5%, with the same leads.
     rows, labels = [], []
     for e, p in zip(train_set, oof, strict=True):
         if e.rows:
-            features, label, _ = answer_rows(e, p)
+            features, _, _ = answer_rows(e, p)
             rows.append(features)
-            labels.append(label)
+            labels.append(int(e.item.answerable))
     calibration = fit_calibration(rows, labels, SIMILARITY_ANSWER if kind == "similarity" else ANSWER_FEATURES)
     outcomes = dev_outcomes(dev_set, candidate_model, calibration)
     chosen = choose_threshold(outcomes, max_false_refusals)

@@ -24,3 +24,11 @@ def test_check() -> None:
         check_floors([parse_floor("hit@5=0.1")], summaries, "hybrid")
     with pytest.raises(FloorError, match="no configuration"):
         check_floors([parse_floor("bm25:article_hit@5=0.1")], summaries, "hybrid")
+
+
+def test_lower_is_better_metrics_are_ceilings() -> None:
+    summary = {"shipped": {"false_refusal_rate": 0.08, "wrong_lead": 0.04, "article_hit@1": 0.8}}
+    assert check_floors([parse_floor("false_refusal_rate=0.05")], summary, "shipped") == [
+        "shipped: false_refusal_rate = 0.080 > 0.05 (a ceiling)"
+    ]
+    assert check_floors([parse_floor("wrong_lead=0.05"), parse_floor("article_hit@1=0.75")], summary, "shipped") == []

@@ -515,8 +515,9 @@ def eval_command(
     sets: Annotated[list[Path], typer.Argument(help="Golden set JSONL files.", show_default=False)],
     configs: Annotated[
         list[str] | None,
-        typer.Option("--config", help="A configuration to score: a built-in name (hybrid, dense, lexical, …) or a "
-                     "TOML file of settings overrides; repeatable (default: all built-ins). The first is primary."),
+        typer.Option("--config", help="A configuration to score: a built-in name (shipped, shipped-scoped, "
+                     "hybrid-rrf) or a TOML file of settings overrides; repeatable (default: all built-ins). "
+                     "The first is primary."),
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path("eval-out"),
     compare_with: Annotated[
@@ -524,7 +525,8 @@ def eval_command(
     ] = None,
     fail_under: Annotated[
         list[str] | None,
-        typer.Option("--fail-under", help="METRIC=VALUE or CONFIG:METRIC=VALUE; exit 1 when below. Repeatable."),
+        typer.Option("--fail-under", help="METRIC=VALUE or CONFIG:METRIC=VALUE; exit 1 when below (above, for "
+                     "false refusals, wrong leads and latencies). Repeatable."),
     ] = None,
     corpus: Annotated[
         list[Path] | None,

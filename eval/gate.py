@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-
 #: Metrics a run should keep low; their ``--fail-under`` value is a ceiling.
 LOWER_IS_BETTER = frozenset({"false_refusal_rate", "wrong_lead", "wrong_lead_rate"})
 

@@ -123,12 +123,17 @@ def _synthetic(service: Any, base: Any, scale: int) -> Any:
                 meta = dict(record.metadata)
                 meta["doc_id"] = f"{record.doc_id}~{copy}"
                 meta["title"] = f"{record.title} ({copy})"
-                out_records.append(ChunkRecord(f"{record.chunk_id}~{copy}", record.text, meta,
-                                               record.valid_from, record.valid_to))
+                out_records.append(
+                    ChunkRecord(f"{record.chunk_id}~{copy}", record.text, meta, record.valid_from, record.valid_to)
+                )
             out_tokens.append(list(toks))
         if copy:
-            attachments.update({(f"{doc_id}~{copy}", version): titles
-                                for (doc_id, version), titles in base.catalogue.attachments.items()})
+            attachments.update(
+                {
+                    (f"{doc_id}~{copy}", version): titles
+                    for (doc_id, version), titles in base.catalogue.attachments.items()
+                }
+            )
         noise = 0.0 if copy == 0 else 0.02
         block = matrix + rng.normal(0, noise, matrix.shape).astype(np.float32) if noise else matrix
         blocks.append(block / np.linalg.norm(block, axis=1, keepdims=True))
@@ -146,8 +151,15 @@ def _synthetic(service: Any, base: Any, scale: int) -> Any:
             list(units.tokens) * scale,
         )
     lexical = LexicalIndex.build([r.chunk_id for r in out_records], out_tokens, base.catalogue.generation)
-    return service.assemble(base.generation, catalogue, out_tokens, np.vstack(blocks).astype(np.float32), lexical,
-                            empty_documents=empty_documents, unit_vectors=out_units)
+    return service.assemble(
+        base.generation,
+        catalogue,
+        out_tokens,
+        np.vstack(blocks).astype(np.float32),
+        lexical,
+        empty_documents=empty_documents,
+        unit_vectors=out_units,
+    )
 
 
 def load_questions(path: Path) -> tuple[list[str], int]:
@@ -216,19 +228,21 @@ def run(data_dir: Path, scales: list[int], questions: list[str], threads: int) -
                     memo_hits += 1
         if service.load() is not parts:
             raise SystemExit(f"the index changed while benchmarking scale {scale}: its figures are not of it")
-        results.append({
-            "scale": scale,
-            "chunks": len(loaded.catalogue),
-            "load_or_build_s": round(build_s, 2),
-            "rss_mb": round(_rss_mb(), 1),
-            "rss_growth_mb": round(_rss_mb() - rss0, 1),
-            "retrieve_p50_ms": round(statistics.median(retrieve_ms), 1),
-            "retrieve_p95_ms": round(_pct(retrieve_ms, 0.95), 1),
-            "answer_p50_ms": round(statistics.median(answer_ms), 1),
-            "answer_p95_ms": round(_pct(answer_ms, 0.95), 1),
-            "questions": len(questions),
-            "embedding_memo_hits": memo_hits,
-        })
+        results.append(
+            {
+                "scale": scale,
+                "chunks": len(loaded.catalogue),
+                "load_or_build_s": round(build_s, 2),
+                "rss_mb": round(_rss_mb(), 1),
+                "rss_growth_mb": round(_rss_mb() - rss0, 1),
+                "retrieve_p50_ms": round(statistics.median(retrieve_ms), 1),
+                "retrieve_p95_ms": round(_pct(retrieve_ms, 0.95), 1),
+                "answer_p50_ms": round(statistics.median(answer_ms), 1),
+                "answer_p95_ms": round(_pct(answer_ms, 0.95), 1),
+                "questions": len(questions),
+                "embedding_memo_hits": memo_hits,
+            }
+        )
     service.close()
     return results
 
@@ -237,8 +251,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--scales", default="1,10")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="Query embedder threads; 0 = the service default (1: see RagService.embedder).")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="Query embedder threads; 0 = the service default (1: see RagService.embedder).",
+    )
     parser.add_argument("--questions", type=Path, default=REPO / "eval" / "sets" / "calibration.jsonl")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -264,8 +282,10 @@ def main() -> None:
         )
     if len(results) > 1:
         a, b = results[0], results[-1]
-        print(f"growth {b['scale']}x/1x: retrieve p95 x{b['retrieve_p95_ms'] / max(a['retrieve_p95_ms'], 1e-9):.2f}, "
-              f"answer p95 x{b['answer_p95_ms'] / max(a['answer_p95_ms'], 1e-9):.2f}")
+        print(
+            f"growth {b['scale']}x/1x: retrieve p95 x{b['retrieve_p95_ms'] / max(a['retrieve_p95_ms'], 1e-9):.2f}, "
+            f"answer p95 x{b['answer_p95_ms'] / max(a['answer_p95_ms'], 1e-9):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -151,7 +151,8 @@ def test_not_found_state_english_switch_and_escaping(browser: Any, server: Serve
     page.wait_for_function("() => document.querySelector('#cr-send').innerText.trim() === 'Ask'")
     assert page.locator("#cr-question textarea").get_attribute("placeholder").startswith("e.g.")
 
-    answer = _ask(page, "What is the penalty for building without a permit?", 0)
+    # A question no provision shares a topic word with: refused by the topic rule, whatever the model.
+    answer = _ask(page, "How many moons does Jupiter have?", 0)
     assert "Not found in the regulations" in answer.inner_text()
     assert page.locator("#cr-sources .cr-notfound").count() == 1
     page.screenshot(path=str(artifacts / "05-not-found-english.png"), full_page=True)

@@ -5,7 +5,8 @@ An artefact is a folder::
     meta.json        version, kind, feature lists, training data hash, split, dev metrics, threshold
     candidate.txt    LightGBM model: probability that a candidate provision answers the question
     unit.txt         LightGBM model: probability that a unit (항/호) of the lead states what was asked
-    answer.json      logistic calibration of "the lead answers" over ANSWER_FEATURES
+    answer.txt       LightGBM model: probability that the question is answerable, over ANSWER_FEATURES
+                     (``answer.json``, a logistic calibration, in the ``similarity`` kind)
     query-adapter.npz   (optional) the tuned query encoder the features were computed with
 
 Two kinds: ``features`` (the trees above, over every document-agnostic feature) and ``similarity``
@@ -58,9 +59,9 @@ class Calibration:
 
 
 class DecisionModels:
-    def __init__(self, candidate: Any, unit: Any, answer: Calibration, meta: dict[str, Any],
+    def __init__(self, candidate: Any, unit: Any, answer: Any, meta: dict[str, Any],
                  query_adapter: Path | None = None):
-        # ``candidate``/``unit``: a LightGBM booster, or a Calibration (the ``similarity`` kind).
+        # Each model: a LightGBM booster, or a Calibration (the ``similarity`` kind, and older answer models).
         self._candidate = candidate
         self._unit = unit
         self.answer = answer
@@ -84,7 +85,11 @@ class DecisionModels:
             else:
                 candidate = lightgbm.Booster(model_str=(path / "candidate.txt").read_text(encoding="utf-8"))
                 unit = lightgbm.Booster(model_str=(path / "unit.txt").read_text(encoding="utf-8"))
-            answer = Calibration(**json.loads((path / "answer.json").read_text(encoding="utf-8")))
+            answer: Any
+            if (path / "answer.txt").is_file():
+                answer = lightgbm.Booster(model_str=(path / "answer.txt").read_text(encoding="utf-8"))
+            else:
+                answer = Calibration(**json.loads((path / "answer.json").read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError) as exc:
             raise ArtefactError(f"cannot load the reranker artefact in {path}: {exc}") from exc
         if meta.get("artefact_version") != ARTEFACT_VERSION:
@@ -108,7 +113,7 @@ class DecisionModels:
         return _predict(self._unit, rows, UNIT_FEATURES)
 
     def answerable(self, features: Mapping[str, float]) -> float:
-        return self.answer(features)
+        return float(_predict(self.answer, [features], ANSWER_FEATURES)[0])
 
 
 def _predict(model: Any, rows: Sequence[Mapping[str, float]], names: Sequence[str]) -> np.ndarray:
@@ -124,7 +129,7 @@ def save(
     path: Path,
     candidate: Any,
     unit: Any,
-    answer: Calibration,
+    answer: Any,
     meta: Mapping[str, Any],
     query_adapter: Path | None = None,
 ) -> None:
@@ -133,7 +138,7 @@ def save(
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    for stale in ("candidate.txt", "unit.txt", "candidate.json", "unit.json"):
+    for stale in ("candidate.txt", "unit.txt", "answer.txt", "candidate.json", "unit.json", "answer.json"):
         (path / stale).unlink(missing_ok=True)
     meta = dict(meta)
     if query_adapter is not None:
@@ -150,8 +155,11 @@ def save(
         else:
             (path / f"{name}.txt").write_text(model.model_to_string(), encoding="utf-8")
     meta.setdefault("kind", "features")
-    (path / "answer.json").write_text(json.dumps(answer.to_dict(), indent=1, sort_keys=True) + "\n",
-                                      encoding="utf-8")
+    if isinstance(answer, Calibration):
+        (path / "answer.json").write_text(json.dumps(answer.to_dict(), indent=1, sort_keys=True) + "\n",
+                                          encoding="utf-8")
+    else:
+        (path / "answer.txt").write_text(answer.model_to_string(), encoding="utf-8")
     full = {
         **meta,
         "artefact_version": ARTEFACT_VERSION,

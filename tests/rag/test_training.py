@@ -33,7 +33,7 @@ def artefacts(rag_settings: Settings, tmp_path_factory: pytest.TempPathFactory) 
 
 def test_training_twice_writes_the_same_models(artefacts: tuple[Path, Path, dict]) -> None:
     first, second, _ = artefacts
-    for name in ("candidate.txt", "unit.txt", "answer.json"):
+    for name in ("candidate.txt", "unit.txt", "answer.txt"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 

@@ -521,7 +521,8 @@ def eval_command(
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Report directory.")] = Path("eval-out"),
     compare_with: Annotated[
-        Path | None, typer.Option("--compare", help="A previous results.json: deltas and flipped questions.")
+        Path | None, typer.Option("--compare", help="A previous run (its folder, results.json.gz or results.json): "
+                                   "deltas and flipped questions.")
     ] = None,
     fail_under: Annotated[
         list[str] | None,
@@ -549,11 +550,13 @@ def eval_command(
     ] = None,
     include: Annotated[
         list[str] | None,
-        typer.Option("--include", help="RESULTS.json[:NAME]: add another run's configuration (e.g. an earlier "
-                     "release scored on the same questions) to the report, renamed NAME; repeatable."),
+        typer.Option("--include", help="RUN[:NAME]: add another run's configuration (its folder, results.json.gz "
+                     "or results.json; e.g. an earlier release scored on the same questions) to the report, "
+                     "renamed NAME; repeatable."),
     ] = None,
 ) -> None:
-    """Score golden question sets across configurations; write results.json, report.md and report.html."""
+    """Score golden question sets across configurations; write results.json.gz, questions.tsv, report.md and
+    report.html."""
     from eval.cli import run_eval
 
     settings = _settings(settings_file, data_dir)

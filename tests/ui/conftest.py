@@ -27,6 +27,8 @@ RAG_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rag"
 REPO = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = REPO / "test-artifacts" / "ui"
 PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-2"}
+#: Debian's chromium, driven by Playwright (``playwright install`` cannot download here); None skips browser tests.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 # A document that tries to run script in the reader's browser: it must show as text.
 EVIL_DOC = """---
@@ -270,3 +272,18 @@ def amend_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def amend_server(amend_settings: Settings) -> Iterator[Server]:
     with running_server(amend_settings) as srv:
         yield srv
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Debian chromium per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()

@@ -6,17 +6,14 @@ admin test at the end sees the feedback the staff test left.
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.ui.conftest import PASSWORDS, Server
+from tests.ui.conftest import CHROMIUM, PASSWORDS, Server
 
 pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
 
 TIMEOUT_MS = 30_000
@@ -35,19 +32,6 @@ UPLOADED_DOC = """---
 반려견 놀이터의 이용시간은 오전 9시부터 오후 6시까지로 한다.
 """
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
 
 
 def _login(browser: Any, server: Server, user: str) -> tuple[Any, Any, list[str]]:

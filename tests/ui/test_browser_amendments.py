@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from tests.ui.conftest import Server
-from tests.ui.test_browser import CHROMIUM, _ask, _login, browser  # noqa: F401 - the browser fixture
+from tests.ui.conftest import CHROMIUM, Server
+from tests.ui.test_browser import _ask, _login
 
 pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
 
 
-def test_staff_ask_what_changed_and_open_the_comparison(browser: Any, amend_server: Server, artifacts: Path) -> None:  # noqa: F811
+def test_staff_ask_what_changed_and_open_the_comparison(browser: Any, amend_server: Server, artifacts: Path) -> None:
     context, page, outside = _login(browser, amend_server, "bob")
     answer = _ask(page, "가상특별자치도 공영주차장 조례 최근에 뭐가 바뀌었어?", 0)
     text = answer.inner_text()
@@ -60,7 +60,7 @@ def test_staff_ask_what_changed_and_open_the_comparison(browser: Any, amend_serv
     context.close()
 
 
-def test_admin_documents_list_links_the_comparison(browser: Any, amend_server: Server, artifacts: Path) -> None:  # noqa: F811
+def test_admin_documents_list_links_the_comparison(browser: Any, amend_server: Server, artifacts: Path) -> None:
     context, page, _ = _login(browser, amend_server, "alice")
     page.locator("button[role=tab]:has-text('관리')").click()
     page.wait_for_selector("#cr-docs:has-text('9100050')")

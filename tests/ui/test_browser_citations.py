@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 
 from civicrag.settings import Settings
-from tests.ui.conftest import PASSWORDS, RAG_FIXTURES, Server, make_settings, running_server
+from tests.ui.conftest import CHROMIUM, PASSWORDS, RAG_FIXTURES, Server, make_settings, running_server
 
 pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
 
 TIMEOUT_MS = 30_000
@@ -75,19 +74,6 @@ def citations_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     with running_server(settings) as srv:
         yield srv
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
 
 
 def _login(browser: Any, server: Server) -> tuple[Any, Any]:

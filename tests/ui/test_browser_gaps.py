@@ -7,19 +7,16 @@ console, without user names until she ticks the box. Screenshot: test-artifacts/
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.ui.conftest import Server
+from tests.ui.conftest import CHROMIUM, Server
 from ui.gaps import gap_log_path
 
 pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
 
 from tests.ui.test_browser import _ask, _login  # noqa: E402 - needs playwright, checked above
@@ -27,19 +24,6 @@ from tests.ui.test_browser import _ask, _login  # noqa: E402 - needs playwright,
 SLOPE_Q = "경사도 산정방법은 어떻게 되나요?"
 HOURS_Q = "주차장 운영시간은 몇 시부터 몇 시까지인가요?"
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
 
 
 def test_admin_sees_what_staff_could_not_get_answered(browser: Any, gap_server: Server, artifacts: Path) -> None:

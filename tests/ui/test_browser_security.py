@@ -18,10 +18,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import free_port
-from tests.ui.conftest import PASSWORDS, RAG_FIXTURES, Server, make_settings, running_server
+from tests.ui.conftest import CHROMIUM, PASSWORDS, RAG_FIXTURES, Server, make_settings, running_server
 
 pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
 
 DOC = "town-code"
@@ -64,27 +63,19 @@ def victim(tmp_path_factory: pytest.TempPathFactory, other_sites: tuple[str, str
 
 
 @pytest.fixture(scope="module")
-def admin_context(victim: Server) -> Iterator[Any]:
+def admin_context(victim: Server, browser: Any) -> Iterator[Any]:
     """alice's browser, logged in on the victim server."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        context = browser.new_context()
-        context.set_default_timeout(30_000)
-        page = context.new_page()
-        page.goto(victim.url + "/login")
-        page.fill("input[name=username]", "alice")
-        page.fill("input[name=password]", PASSWORDS["alice"])
-        page.click("button[type=submit]")
-        page.wait_for_url(victim.url + "/")
-        page.close()
-        yield context
-        browser.close()
+    context = browser.new_context()
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.goto(victim.url + "/login")
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORDS["alice"])
+    page.click("button[type=submit]")
+    page.wait_for_url(victim.url + "/")
+    page.close()
+    yield context
+    context.close()
 
 
 FETCH = """async ([url, init]) => {

@@ -11,8 +11,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from tests.ui.conftest import Server, make_settings, running_server
-from tests.ui.test_browser import CHROMIUM, _ask, _login
+from tests.ui.conftest import CHROMIUM, Server, make_settings, running_server
+from tests.ui.test_browser import _ask, _login
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "statutes"
 
@@ -32,19 +32,6 @@ def statute_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     with running_server(settings) as srv:
         yield srv
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
 
 
 def test_basis_answer_links_statutes_and_indexed_ordinances(

@@ -48,6 +48,7 @@ from rag.rerank.features import (
     unit_features,
 )
 from rag.rerank.model import Calibration, UntrainedModels, save
+from rag.rerank.model import predict as predict_rows
 
 SEED = 20261203
 # num_leaves 7 / min_data_in_leaf 40 chosen on the Korean dev split over 15 / 20 (article hit@1 0.818 vs 0.802).
@@ -270,11 +271,8 @@ class DevOutcome:
 
 
 def predict(model: Any, rows: Sequence[dict[str, float]]) -> np.ndarray:
-    if not rows:
-        return np.zeros(0)
-    if isinstance(model, Calibration):
-        return np.asarray([model(r) for r in rows])
-    return np.asarray(model.predict(matrix(rows, CANDIDATE_FEATURES)))
+    """Candidate probabilities, as the service computes them."""
+    return predict_rows(model, rows, CANDIDATE_FEATURES)
 
 
 def dev_outcomes(examples: Sequence[Example], candidate_model: Any, answer_model: Any) -> list[DevOutcome]:
@@ -285,8 +283,7 @@ def dev_outcomes(examples: Sequence[Example], candidate_model: Any, answer_model
             out.append(DevOutcome(e.item.answerable, False, False, False, 0.0))
             continue
         features, label, lead = answer_rows(e, probabilities)
-        p = answer_model(features) if isinstance(answer_model, Calibration) else \
-            float(answer_model.predict(matrix([features], ANSWER_FEATURES), num_threads=1)[0])
+        p = float(predict_rows(answer_model, [features], ANSWER_FEATURES)[0])
         out.append(DevOutcome(e.item.answerable, bool(label), e.candidates[lead].pinned, e.topic_ok[lead], p))
     return out
 

@@ -107,16 +107,17 @@ class DecisionModels:
         return cls(candidate, unit, answer, meta, adapter)
 
     def rank(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
-        return _predict(self._candidate, rows, CANDIDATE_FEATURES)
+        return predict(self._candidate, rows, CANDIDATE_FEATURES)
 
     def units(self, rows: Sequence[Mapping[str, float]]) -> np.ndarray:
-        return _predict(self._unit, rows, UNIT_FEATURES)
+        return predict(self._unit, rows, UNIT_FEATURES)
 
     def answerable(self, features: Mapping[str, float]) -> float:
-        return float(_predict(self.answer, [features], ANSWER_FEATURES)[0])
+        return float(predict(self.answer, [features], ANSWER_FEATURES)[0])
 
 
-def _predict(model: Any, rows: Sequence[Mapping[str, float]], names: Sequence[str]) -> np.ndarray:
+def predict(model: Any, rows: Sequence[Mapping[str, float]], names: Sequence[str]) -> np.ndarray:
+    """Probabilities of one model (a LightGBM booster or a Calibration) for feature rows in ``names`` order."""
     if not rows:
         return np.zeros(0)
     if isinstance(model, Calibration):

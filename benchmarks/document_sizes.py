@@ -58,13 +58,14 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
+    from civicrag.ingest.chunking import chunk_document
+    from civicrag.ingest.documents import IngestError
+    from civicrag.ingest.embedding import create_embedder
+    from civicrag.ingest.loaders import LoadLimits, OcrOptions, iter_candidate_files, load_file
+    from civicrag.ingest.parsing import parse_document
+    from civicrag.ingest.pipeline import unit_texts_of
+
     from civicrag.settings import load_settings
-    from ingest.chunking import chunk_document
-    from ingest.documents import IngestError
-    from ingest.embedding import create_embedder
-    from ingest.loaders import LoadLimits, OcrOptions, iter_candidate_files, load_file
-    from ingest.parsing import parse_document
-    from ingest.pipeline import unit_texts_of
 
     settings = load_settings(ocr_enabled=False)
     embedder = create_embedder(settings)

@@ -33,7 +33,7 @@ from benchmarks.soak import SOAK_DOCS, mark  # noqa: E402
 
 
 def _collection(settings: Any) -> Any:
-    from ingest.store.vectors import collection_name, open_chroma_client
+    from civicrag.ingest.store.vectors import collection_name, open_chroma_client
 
     client = open_chroma_client(settings)
     return client.get_or_create_collection(
@@ -44,7 +44,7 @@ def _collection(settings: Any) -> Any:
 
 def read_all(settings: Any) -> dict[str, Any]:
     """Read every live chunk's vector (one manifest snapshot) and run one query: what a server's reload does."""
-    from ingest.store.manifest import Manifest
+    from civicrag.ingest.store.manifest import Manifest
 
     manifest = Manifest(settings.manifest_path)
     try:
@@ -67,9 +67,9 @@ def read_all(settings: Any) -> dict[str, Any]:
 
 def reader(data_dir: Path, mode: str, stop: Path, out: Path) -> None:
     from chromadb.api.shared_system_client import SharedSystemClient
+    from civicrag.ingest.store.manifest import Manifest
 
     from civicrag.settings import load_settings
-    from ingest.store.manifest import Manifest
 
     settings = load_settings(data_dir=data_dir)
     manifest = Manifest(settings.manifest_path)

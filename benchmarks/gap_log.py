@@ -100,7 +100,7 @@ def _measure(service: Any, log: Any, results: list[dict[str, Any]], rounds: int)
 
 def _sync_full(path: Path, results: list[dict[str, Any]]) -> dict[str, float]:
     """The inline insert with SQLite's default synchronous=FULL (an fsync per question)."""
-    from ui.gaps import _COLUMNS, gap_record
+    from civicrag.ui.gaps import _COLUMNS, gap_record
 
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA synchronous=FULL")
@@ -121,10 +121,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
 
+    from civicrag.ingest.pipeline import ingest_paths
+    from civicrag.rag.service import RagService
+    from civicrag.ui.gaps import GapLog
+
     from civicrag.settings import load_settings
-    from ingest.pipeline import ingest_paths
-    from rag.service import RagService
-    from ui.gaps import GapLog
 
     tmp = Path(tempfile.mkdtemp(prefix="gap-bench-"))
     data_dir = args.data_dir or tmp / "index"

@@ -29,12 +29,13 @@ DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "ko" / "jeju"
 def _phase_embed(corpus: Path) -> dict:
     """Chunk the corpus exactly as ingest does, then time the embedder alone on those texts."""
     sys.path.insert(0, str(REPO))
+    from civicrag.ingest.chunking import chunk_document
+    from civicrag.ingest.documents import IngestError
+    from civicrag.ingest.embedding import create_embedder
+    from civicrag.ingest.loaders import LoadLimits, iter_candidate_files, load_file
+    from civicrag.ingest.parsing import parse_document
+
     from civicrag.settings import load_settings
-    from ingest.chunking import chunk_document
-    from ingest.documents import IngestError
-    from ingest.embedding import create_embedder
-    from ingest.loaders import LoadLimits, iter_candidate_files, load_file
-    from ingest.parsing import parse_document
 
     settings = load_settings()
     embedder = create_embedder(settings)

@@ -53,10 +53,10 @@ def main() -> None:
     args = parser.parse_args()
 
     import uvicorn
+    from civicrag.ui.auth import hash_password
+    from civicrag.ui.server import create_app
 
     from civicrag.settings import load_settings
-    from ui.auth import hash_password
-    from ui.server import create_app
 
     data = Path(tempfile.mkdtemp(prefix="civicrag-bench-login-"))
     users = {name: {"role": role, "password_hash": hash_password(f"{name}-pw-1", rounds=args.rounds)}

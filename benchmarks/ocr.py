@@ -114,7 +114,7 @@ def _cpu_seconds() -> float:
 
 def _read_forced(pdf: Path, languages: str) -> tuple[str, int, int]:
     """(text, pages, pages read) with one language set on every page, as the loader renders and calls."""
-    from ingest.loaders.ocr import DEFAULT_DPI, open_pdf, read_page, render_page
+    from civicrag.ingest.loaders.ocr import DEFAULT_DPI, open_pdf, read_page, render_page
 
     document = open_pdf(pdf.read_bytes())
     texts: list[str] = []
@@ -130,7 +130,7 @@ def _read_forced(pdf: Path, languages: str) -> tuple[str, int, int]:
 
 def run(corpus: Path, settings: list[str]) -> dict:
     sys.path.insert(0, str(REPO))
-    from ingest.loaders import LoadLimits, load_file
+    from civicrag.ingest.loaders import LoadLimits, load_file
 
     limits = LoadLimits(max_file_bytes=200 * 2**20, max_pdf_pages=2000)
     folder = corpus / "en" / "rivergrove"
@@ -214,8 +214,8 @@ def _rasterise(pdf: Path, dpi: int = 200) -> bytes:
 def run_korean(corpus: Path, workdir: Path) -> dict:
     """Korean OCR on rasterised copies, against the same PDFs' text layers; articles found by the parser."""
     sys.path.insert(0, str(REPO))
-    from ingest.loaders import LoadLimits, load_file
-    from ingest.parsing import parse_document
+    from civicrag.ingest.loaders import LoadLimits, load_file
+    from civicrag.ingest.parsing import parse_document
 
     limits = LoadLimits(max_file_bytes=200 * 2**20, max_pdf_pages=2000)
     rows = []

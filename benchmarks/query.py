@@ -88,11 +88,10 @@ def _synthetic(service: Any, base: Any, scale: int) -> Any:
     are read from the manifest in one snapshot of the same generation and paired with the rows by chunk id.
     """
     import numpy as np
-
-    from ingest.store.lexical import LexicalIndex
-    from rag.catalogue import Catalogue
-    from rag.rerank.candidates import UnitVectors
-    from rag.types import ChunkRecord
+    from civicrag.ingest.store.lexical import LexicalIndex
+    from civicrag.rag.catalogue import Catalogue
+    from civicrag.rag.rerank.candidates import UnitVectors
+    from civicrag.rag.types import ChunkRecord
 
     records = base.catalogue.records
     with service.store.manifest.snapshot() as manifest:
@@ -183,8 +182,9 @@ def load_questions(path: Path) -> tuple[list[str], int]:
 
 
 def run(data_dir: Path, scales: list[int], questions: list[str], threads: int) -> list[dict[str, Any]]:
+    from civicrag.rag.service import RagService
+
     from civicrag.settings import load_settings
-    from rag.service import RagService
 
     settings = load_settings(None, data_dir=data_dir, embedder_threads=threads)
     service = RagService(settings)

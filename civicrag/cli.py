@@ -16,7 +16,7 @@ from rich.console import Console
 from civicrag.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
-    from ingest.pipeline import IngestReport
+    from civicrag.ingest.pipeline import IngestReport
 
 app = typer.Typer(
     help="Question answering over municipal regulations, with article-level citations.",
@@ -72,8 +72,8 @@ def ingest(
     One ingest at a time per index: a second one waits (--wait) or exits 2. With embedded Chroma and a
     `civicrag serve` running on the same data directory, the server does the ingest and reloads.
     """
-    from ingest.store.lease import LeaseBusy, LeaseLost
-    from ui.handoff import IngestRefused
+    from civicrag.ingest.store.lease import LeaseBusy, LeaseLost
+    from civicrag.ui.handoff import IngestRefused
 
     settings = _settings(config, data_dir)
     missing = [str(p) for p in paths if not p.exists()]
@@ -112,7 +112,7 @@ def _run_ingest(
     settings: Settings, paths: list[Path], prune: bool, dry_run: bool, wait: float, progress: Any = None
 ) -> tuple[IngestReport, str | None]:
     """The report, and the URL of the server that did the ingest (None: this process did)."""
-    from ingest.pipeline import ingest_paths
+    from civicrag.ingest.pipeline import ingest_paths
 
     def waiting(holder: Any) -> None:
         err.print(f"waiting for the ingest running since {holder.started} (pid {holder.pid}) ...", highlight=False)
@@ -120,7 +120,7 @@ def _run_ingest(
     if dry_run or settings.chroma_host:  # a dry run opens no Chroma; a Chroma server takes any process
         return ingest_paths(settings, paths, prune=prune, dry_run=dry_run, progress=progress, wait=wait,
                             on_wait=waiting), None
-    from ui.handoff import ingest as embedded_ingest
+    from civicrag.ui.handoff import ingest as embedded_ingest
 
     report, server = embedded_ingest(settings, paths, prune=prune, wait=wait, progress=progress, on_wait=waiting)
     return report, (str(server.info["url"]) if server is not None else None)
@@ -150,7 +150,7 @@ def status(
     config: ConfigOption = None,
 ) -> None:
     """Documents, chunks, versions, embedder and last ingest of the index."""
-    from ingest.store import IndexStore
+    from civicrag.ingest.store import IndexStore
 
     settings = _settings(config, data_dir)
     try:
@@ -202,7 +202,7 @@ def ask(
     """Answer a question from the indexed regulations, citing the articles it rests on."""
     from datetime import date
 
-    from rag.service import RagService
+    from civicrag.rag.service import RagService
 
     if (question is None) == (jsonl is None):
         err.print("[red]error:[/red] give either a QUESTION or --jsonl FILE", highlight=False)
@@ -271,7 +271,7 @@ def ask(
 
 
 def _cli_gap_log(settings: Settings) -> Any:
-    from ui.gaps import GapLog
+    from civicrag.ui.gaps import GapLog
 
     return GapLog.for_settings(settings)
 
@@ -332,9 +332,9 @@ def diff(
     config: ConfigOption = None,
 ) -> None:
     """Amendment comparison (신구조문 대비) of two indexed versions of a document, article by article."""
-    from ingest.store.manifest import Manifest
-    from rag.amendments import VersionError, compare, comparison_text
-    from rag.catalogue import Catalogue
+    from civicrag.ingest.store.manifest import Manifest
+    from civicrag.rag.amendments import VersionError, compare, comparison_text
+    from civicrag.rag.catalogue import Catalogue
 
     settings = _settings(config, data_dir)
     if not settings.manifest_path.is_file():
@@ -378,7 +378,7 @@ def serve(
     except ConfigError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(2) from exc
-    from ui.server import serve as run_server
+    from civicrag.ui.server import serve as run_server
 
     try:
         run_server(settings, host=host, port=port, workers=workers)
@@ -403,9 +403,9 @@ def refs_command(
     """Indexed regulations that cite a statute (the reverse of 상위법 links), with the provisions citing it."""
     from datetime import date
 
-    from ingest.store.manifest import Manifest
-    from rag.catalogue import Catalogue
-    from rag.statutes import StatuteIndex
+    from civicrag.ingest.store.manifest import Manifest
+    from civicrag.rag.catalogue import Catalogue
+    from civicrag.rag.statutes import StatuteIndex
 
     if as_of:
         try:
@@ -463,7 +463,7 @@ def report_gaps(
     """Refused and 👎 questions grouped by document and topic, per week, and what is most often missing."""
     from datetime import date
 
-    from ui.gaps import build_report, gap_log_path, report_csv, report_text
+    from civicrag.ui.gaps import build_report, gap_log_path, report_csv, report_text
 
     if since:
         try:
@@ -499,7 +499,7 @@ def hash_password_command(
     ] = None,
 ) -> None:
     """Print a bcrypt hash for a `users` entry in the settings file."""
-    from ui.auth import hash_password
+    from civicrag.ui.auth import hash_password
 
     secret = password if password is not None else typer.prompt("Password", hide_input=True,
                                                                    confirmation_prompt=True)
@@ -557,7 +557,7 @@ def eval_command(
 ) -> None:
     """Score golden question sets across configurations; write results.json.gz, questions.tsv, report.md and
     report.html."""
-    from eval.cli import run_eval
+    from civicrag.eval.cli import run_eval
 
     settings = _settings(settings_file, data_dir)
     code = run_eval(
@@ -574,7 +574,7 @@ _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help
 @app.command("train", context_settings=_PASS_THROUGH, add_help_option=False)
 def train_command(ctx: typer.Context) -> None:
     """Fit the reranker, unit selector and answerability on the train split (see `civicrag train --help`)."""
-    from eval.train import main as train_main
+    from civicrag.eval.train import main as train_main
 
     raise typer.Exit(train_main(ctx.args))
 
@@ -582,7 +582,7 @@ def train_command(ctx: typer.Context) -> None:
 @app.command("train-encoder", context_settings=_PASS_THROUGH, add_help_option=False)
 def train_encoder_command(ctx: typer.Context) -> None:
     """Fine-tune the query encoder on the train split (see `civicrag train-encoder --help`)."""
-    from eval.train_encoder import main as encoder_main
+    from civicrag.eval.train_encoder import main as encoder_main
 
     raise typer.Exit(encoder_main(ctx.args))
 

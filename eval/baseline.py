@@ -82,17 +82,16 @@ class NaiveBaseline:
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-            from ingest.embedding import create_embedder
+            from civicrag.ingest.embedding import create_embedder
 
             self._embedder = create_embedder(self.settings)
         return self._embedder
 
     def load_documents(self) -> list[Any]:
         """llama-index Documents of every file our loaders accept (failures skipped, as a reader would)."""
+        from civicrag.ingest.documents import IngestError
+        from civicrag.ingest.loaders import LoadLimits, iter_candidate_files, load_file
         from llama_index.core import Document as LlamaDocument
-
-        from ingest.documents import IngestError
-        from ingest.loaders import LoadLimits, iter_candidate_files, load_file
 
         limits = LoadLimits.from_settings(self.settings)
         docs: list[Any] = []
@@ -106,10 +105,9 @@ class NaiveBaseline:
         return docs
 
     def build(self) -> dict[str, Any]:
+        from civicrag.ingest.embedding import EmbeddingCache
         from llama_index.core import VectorStoreIndex
         from llama_index.core.node_parser import SentenceSplitter
-
-        from ingest.embedding import EmbeddingCache
 
         started = time.perf_counter()
         docs = self.load_documents()

@@ -33,12 +33,12 @@ def run_eval(
     include: Sequence[str] = (),
 ) -> int:
     """Run, write ``out/results.json``, ``report.md``, ``report.html``; return the exit status."""
-    from eval.compare import compare, load_results, merge_results
-    from eval.configs import BASELINE, load_configurations
-    from eval.gate import FloorError, check_floors, parse_floor
-    from eval.golden import GoldenError, load_sets
-    from eval.report import write_reports
-    from eval.runner import EvalPlan, run_plan
+    from civicrag.eval.compare import compare, load_results, merge_results
+    from civicrag.eval.configs import BASELINE, load_configurations
+    from civicrag.eval.gate import FloorError, check_floors, parse_floor
+    from civicrag.eval.golden import GoldenError, load_sets
+    from civicrag.eval.report import write_reports
+    from civicrag.eval.runner import EvalPlan, run_plan
 
     console = console or Console(stderr=True)
 
@@ -111,9 +111,8 @@ def _logger(console: Console) -> Any:
 
 
 def _run_with_progress(plan: Any, console: Console) -> dict[str, Any]:
+    from civicrag.eval.runner import run_plan
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from eval.runner import run_plan
 
     with Progress(
         TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
@@ -128,10 +127,9 @@ def _run_with_progress(plan: Any, console: Console) -> dict[str, Any]:
 
 
 def _print_summary(results: dict[str, Any], console: Console) -> None:
+    from civicrag.eval.report import fmt
+    from civicrag.eval.scoring import HEADLINE
     from rich.table import Table
-
-    from eval.report import fmt
-    from eval.scoring import HEADLINE
 
     # Metrics as rows, configurations as columns: stays readable with many configurations.
     table = Table(title="evaluation (full tables in report.md)", show_lines=False)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from eval.scoring import HEADLINE
+from civicrag.eval.scoring import HEADLINE
 
 FLIP_FIELDS = ("correct", "article_hit@5")
 
@@ -81,7 +81,7 @@ def merge_results(results: dict[str, Any], other: dict[str, Any], rename: str | 
     Only the questions this run scored are kept from the other; each must be there, so the configurations
     are compared on the same questions. ``rename`` names the (single) configuration taken over.
     """
-    from eval.scoring import aggregate, breakdown, rescore
+    from civicrag.eval.scoring import aggregate, breakdown, rescore
 
     wanted = {q["id"] for q in results["questions"]}
     names = [c["name"] for c in other["configs"]]

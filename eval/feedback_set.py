@@ -1,6 +1,6 @@
-"""Turn the web chat's 👍/👎 into questions a site can retrain on: ``python -m eval.feedback_set``.
+"""Turn the web chat's 👍/👎 into questions a site can retrain on: ``python -m civicrag.eval.feedback_set``.
 
-    python -m eval.feedback_set --data-dir civicrag-data --out my-questions.jsonl
+    python -m civicrag.eval.feedback_set --data-dir civicrag-data --out my-questions.jsonl
 
 - 👍 on an answer: the question, answerable, its gold the provision the answer led with (the
   first citation), anchored there. Staff confirmed it, so it trains as it stands.
@@ -24,7 +24,7 @@ from typing import Any
 
 
 def feedback_items(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    from rag.language import detect_language
+    from civicrag.rag.language import detect_language
 
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -52,10 +52,11 @@ def feedback_items(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from civicrag.settings import load_settings
-    from ui.feedback import FeedbackStore
+    from civicrag.ui.feedback import FeedbackStore
 
-    parser = argparse.ArgumentParser(prog="python -m eval.feedback_set", description=__doc__.splitlines()[0])
+    from civicrag.settings import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m civicrag.eval.feedback_set", description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)

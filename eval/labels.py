@@ -15,8 +15,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from ingest.parsing.english import canonical_section
-from ingest.parsing.korean import canonical_article
+from civicrag.ingest.parsing.english import canonical_section
+from civicrag.ingest.parsing.korean import canonical_article
 
 Key = tuple[str, str]  # (doc_id, canonical article)
 

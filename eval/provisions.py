@@ -12,11 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from eval.labels import normalise_article
-from ingest.documents import IngestError
-from ingest.loaders import LoadLimits, iter_candidate_files, load_file
-from ingest.loaders.ocr import OcrOptions
-from ingest.parsing import parse_document
+from civicrag.eval.labels import normalise_article
+from civicrag.ingest.documents import IngestError
+from civicrag.ingest.loaders import LoadLimits, iter_candidate_files, load_file
+from civicrag.ingest.loaders.ocr import OcrOptions
+from civicrag.ingest.parsing import parse_document
 
 # The whole Somerville code is one 2.2 MB file; nothing in the corpus comes near this.
 _LIMITS = LoadLimits(max_file_bytes=100 * 2**20, max_pdf_pages=5000)

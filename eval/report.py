@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.scoring import HEADLINE, LOWER_IS_BETTER
+from civicrag.eval.scoring import HEADLINE, LOWER_IS_BETTER
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf")
@@ -316,7 +316,7 @@ def svg_heatmap(rows: Sequence[str], cols: Sequence[str], values: Mapping[tuple[
 
 def svg_latency(samples: Mapping[str, Sequence[float]], title: str) -> str:
     """Per configuration: every question as a dot, a box from p25 to p75, whiskers to p5/p95, median line."""
-    from eval.metrics.base import percentile
+    from civicrag.eval.metrics.base import percentile
 
     names = list(samples)
     label_w, plot_w, row_h = 150, 460, 26

@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from civicrag.eval.configs import BASELINE, Configuration, index_key
+from civicrag.eval.golden import GoldenItem
+from civicrag.eval.labels import Key, article_key, gold_keys, headers_in
+from civicrag.eval.scoring import aggregate, breakdown, score_question
+
 from civicrag.settings import ConfigError, Settings
-from eval.configs import BASELINE, Configuration, index_key
-from eval.golden import GoldenItem
-from eval.labels import Key, article_key, gold_keys, headers_in
-from eval.scoring import aggregate, breakdown, score_question
 
 SCHEMA = 1
 #: progress(label, done, total): label names the configuration being run.
@@ -71,10 +72,10 @@ def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[st
             indexes.setdefault(key, {"data_dir": str(settings.data_dir), "ingested": False})
         shared = (key, settings.embedder_query_prefix)
         if shared not in embedders:
-            from ingest.embedding import create_embedder
+            from civicrag.ingest.embedding import create_embedder
 
             embedders[shared] = create_embedder(settings)
-        from rag.service import RagService
+        from civicrag.rag.service import RagService
 
         service = RagService(settings, embedder=embedders[shared] if not _own_query_encoder(settings) else None)
         try:
@@ -105,7 +106,7 @@ def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[st
 
     baseline_stats: dict[str, Any] | None = None
     if plan.baseline and plan.corpus:
-        from eval.baseline import NaiveBaseline
+        from civicrag.eval.baseline import NaiveBaseline
 
         settings = plan.base.model_copy(update={"data_dir": Path(plan.index_root) / index_key(plan.base)})
         naive = NaiveBaseline(settings, plan.corpus, embedder=embedders.get((index_key(plan.base), "")))
@@ -158,7 +159,7 @@ def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[st
 
 def _ingest(settings: Settings, corpus: Sequence[Path], log: Callable[[str], None]) -> dict[str, Any]:
     """Bring the index of ``settings.data_dir`` in line with ``corpus`` (incremental; prunes what left)."""
-    from ingest.pipeline import ingest_paths
+    from civicrag.ingest.pipeline import ingest_paths
 
     log(f"indexing {', '.join(map(str, corpus))} into {settings.data_dir} …")
     report = ingest_paths(settings, list(corpus), prune=True)
@@ -178,7 +179,7 @@ def _record(item: GoldenItem, config: str) -> dict[str, Any]:
 def assign_splits(items: Sequence[GoldenItem], catalogue: Any, split_dir: Path | None = None
                   ) -> dict[str, tuple[str, str]]:
     """(unit, split) of every question, from its anchor/gold provisions' place in the indexed corpus."""
-    from eval.splits import SPLIT_DIR, item_split, load_splits
+    from civicrag.eval.splits import SPLIT_DIR, item_split, load_splits
 
     splits = load_splits(split_dir or SPLIT_DIR)
     headings: dict[Key, str] = {}
@@ -250,7 +251,7 @@ def _ask(service: Any, config: str, item: GoldenItem, judge: Any | None,
         answerability=round(result.answerability.score, 4) if result.answerability else None,
     )
     if judge is not None and not result.refused:
-        from eval.metrics.faithfulness import faithfulness
+        from civicrag.eval.metrics.faithfulness import faithfulness
 
         record["faithfulness"] = faithfulness(judge, item.question, result.answer, [c.text for c in result.citations])
     return record
@@ -297,7 +298,7 @@ def _ask_naive(naive: Any, item: GoldenItem, judge: Any | None) -> dict[str, Any
         facts_missing=missing, metrics=metrics, timings_ms=result.timings_ms, mode="naive",
     )
     if judge is not None:
-        from eval.metrics.faithfulness import faithfulness
+        from civicrag.eval.metrics.faithfulness import faithfulness
 
         record["faithfulness"] = faithfulness(judge, item.question, result.answer, [h.text for h in result.cited])
     return record
@@ -306,7 +307,7 @@ def _ask_naive(naive: Any, item: GoldenItem, judge: Any | None) -> dict[str, Any
 def _judge(settings: Settings) -> Any | None:
     if not settings.llm_base_url:
         return None
-    from rag.answer.llm import LlmClient
+    from civicrag.rag.answer.llm import LlmClient
 
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     return LlmClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout_s, 0.0)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from eval.golden import GoldenItem
-from eval.labels import Key, article_key, gold_keys
-from eval.metrics.base import mean, rate
-from eval.metrics.citation import citation_scores
-from eval.metrics.facts import fact_matches
-from eval.metrics.latency import latency_scores
-from eval.metrics.lead import lead_scores
-from eval.metrics.refusal import refusal_scores
-from eval.metrics.retrieval import retrieval_scores
+from civicrag.eval.golden import GoldenItem
+from civicrag.eval.labels import Key, article_key, gold_keys
+from civicrag.eval.metrics.base import mean, rate
+from civicrag.eval.metrics.citation import citation_scores
+from civicrag.eval.metrics.facts import fact_matches
+from civicrag.eval.metrics.latency import latency_scores
+from civicrag.eval.metrics.lead import lead_scores
+from civicrag.eval.metrics.refusal import refusal_scores
+from civicrag.eval.metrics.retrieval import retrieval_scores
 
 #: Metrics shown first in tables and plots, and the usual CI floors.
 HEADLINE = (
@@ -99,7 +99,7 @@ def breakdown(runs: Sequence[dict[str, Any]], field: str) -> dict[str, dict[str,
 
 def rescore(record: dict[str, Any]) -> None:
     """Recompute a stored question run's metrics from what it retrieved, cited and answered."""
-    from eval.golden import Gold, GoldenItem
+    from civicrag.eval.golden import Gold, GoldenItem
 
     item = GoldenItem(
         id=record["id"], question=record["question"], lang=record["lang"], answerable=record["answerable"],

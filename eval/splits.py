@@ -115,10 +115,10 @@ def write_splits(assignment: Mapping[str, str], header: Iterable[str], folder: P
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m eval.splits CORPUS...``: deal the corpus's units into the three lists (seeded, repeatable)."""
+    """``python -m civicrag.eval.splits CORPUS...``: deal the units into the three lists (seeded, repeatable)."""
     import argparse
 
-    from eval.provisions import load_corpus
+    from civicrag.eval.provisions import load_corpus
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("corpus", nargs="+", type=Path)
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     english = {u: s for u, s in sizes.items() if not u.startswith("ko:")}
     assignment = {**assign(korean, args.seed, pinned=pinned), **assign(english, args.seed)}
     write_splits(assignment, [
-        f"`python -m eval.splits {' '.join(map(str, args.corpus))} --seed {args.seed}`",
+        f"`python -m civicrag.eval.splits {' '.join(map(str, args.corpus))} --seed {args.seed}`",
         "Units sorted by text size, dealt in blocks of five (3 train, 1 dev, 1 test) at random;",
         f"amended regulations pinned: {', '.join(f'{u}={s}' for u, s in pinned.items())}.",
     ], args.out)

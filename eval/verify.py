@@ -1,4 +1,4 @@
-"""Check question sets against the corpus text: ``python -m eval.verify SET.jsonl... --corpus DIR...``.
+"""Check question sets against the corpus text: ``python -m civicrag.eval.verify SET.jsonl... --corpus DIR...``.
 
 Every check reads the documents through ingest's own parsers (``eval.provisions``):
 - each gold provision exists in the version in force on the question's ``as_of`` (latest otherwise);
@@ -24,9 +24,9 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from eval.golden import GoldenItem, parse_lines
-from eval.provisions import Corpus, compact, contains_fact, load_corpus
-from eval.splits import unit_of
+from civicrag.eval.golden import GoldenItem, parse_lines
+from civicrag.eval.provisions import Corpus, compact, contains_fact, load_corpus
+from civicrag.eval.splits import unit_of
 
 KINDS = frozenset({
     "amount", "period", "deadline", "date", "count", "who", "who_decides", "condition", "yes_no",
@@ -127,7 +127,7 @@ def show(corpus: Corpus, doc_id: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.verify", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m civicrag.eval.verify", description=__doc__.splitlines()[0])
     parser.add_argument("sets", nargs="*", type=Path)
     parser.add_argument("--corpus", action="append", type=Path, required=True)
     parser.add_argument("--require-anchor", action="store_true", help="every item must name its anchor provision")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.documents import Provision
+from civicrag.ingest.documents import Provision
 
 ATTACHMENT_SUFFIXES = frozenset({".hwp", ".hwpx", ".pdf", ".docx"})
 # "별표5", "별표5의2", "별표" (the only one), "별지3", "별지3의2" after the document's stem.
@@ -96,7 +96,7 @@ def title_label(title: str) -> tuple[str, str] | None:
 
 def parent_document(path: Path, names: set[str] | None = None) -> Path | None:
     """The document an attachment file belongs to: ``<stem>.<ext>`` beside it (any readable format)."""
-    from ingest.loaders import SUPPORTED_SUFFIXES
+    from civicrag.ingest.loaders import SUPPORTED_SUFFIXES
 
     found = file_label(path)
     if found is None:

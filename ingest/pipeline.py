@@ -28,10 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from civicrag.legal.units import split_units, unit_embed_text
-from civicrag.settings import Settings
-from ingest.attachments import (
+from civicrag.ingest.attachments import (
     Entry,
     appendix_provision,
     attachment_files,
@@ -40,10 +37,10 @@ from ingest.attachments import (
     parent_document,
     title_label,
 )
-from ingest.chunking import chunk_document
-from ingest.documents import Chunk, Document, IngestError, Provision, sha256_text
-from ingest.embedding import Embedder, EmbeddingCache, create_embedder
-from ingest.loaders import (
+from civicrag.ingest.chunking import chunk_document
+from civicrag.ingest.documents import Chunk, Document, IngestError, Provision, sha256_text
+from civicrag.ingest.embedding import Embedder, EmbeddingCache, create_embedder
+from civicrag.ingest.loaders import (
     SUPPORTED_SUFFIXES,
     LoadLimits,
     extract_file,
@@ -51,11 +48,14 @@ from ingest.loaders import (
     load_file,
     sidecar_paths,
 )
-from ingest.loaders.ocr import OcrOptions, installed_languages
-from ingest.parsing import parse_document
-from ingest.store import IndexStore
-from ingest.store.lease import Holder, Lease, ingest_lease
-from ingest.store.manifest import CONFLICT, ERROR, UNDATED, FailureRow, FileRow, now_iso
+from civicrag.ingest.loaders.ocr import OcrOptions, installed_languages
+from civicrag.ingest.parsing import parse_document
+from civicrag.ingest.store import IndexStore
+from civicrag.ingest.store.lease import Holder, Lease, ingest_lease
+from civicrag.ingest.store.manifest import CONFLICT, ERROR, UNDATED, FailureRow, FileRow, now_iso
+
+from civicrag.legal.units import split_units, unit_embed_text
+from civicrag.settings import Settings
 
 # Bump when parsing or chunking changes what a file becomes, so unchanged files are redone once.
 # 2: noun+suffix compounds (경형) in the lexical tokens; 3: prefixed nouns kept whole (재활용), multi-word

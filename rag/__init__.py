@@ -3,7 +3,7 @@
 Use a ``RagService`` per process (it loads the models and indexes once)::
 
     from civicrag.settings import load_settings
-    from rag import RagService
+    from civicrag.rag import RagService
 
     service = RagService(load_settings())
     result = service.ask("4·3 지방공휴일은 언제야?", as_of="2025-06-01", filters={"jurisdiction": "제주"})
@@ -21,9 +21,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from civicrag.rag.service import RagService
+    from civicrag.rag.types import Citation, Message, Result, Retrieved, StreamEvent
+
     from civicrag.settings import Settings
-    from rag.service import RagService
-    from rag.types import Citation, Message, Result, Retrieved, StreamEvent
 
 __all__ = ["Citation", "Message", "RagService", "Result", "Retrieved", "StreamEvent", "ask"]
 
@@ -38,7 +39,7 @@ def ask(
     filters: Mapping[str, str] | None = None,
 ) -> Result:
     """Answer one question with a service made for it (load cost every call: use RagService for more)."""
-    from rag.service import RagService
+    from civicrag.rag.service import RagService
 
     service = RagService(settings)
     try:
@@ -49,11 +50,11 @@ def ask(
 
 def __getattr__(name: str) -> Any:
     if name == "RagService":
-        from rag.service import RagService
+        from civicrag.rag.service import RagService
 
         return RagService
     if name in {"Citation", "Message", "Result", "Retrieved", "StreamEvent"}:
-        import rag.types
+        import civicrag.rag.types
 
-        return getattr(rag.types, name)
+        return getattr(civicrag.rag.types, name)
     raise AttributeError(name)

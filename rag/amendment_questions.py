@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rag.amendments import (
+from civicrag.rag.amendments import (
     ArticleChange,
     Comparison,
     Provision,
@@ -35,8 +35,8 @@ from rag.amendments import (
     compare,
     versions,
 )
-from rag.query import Query
-from rag.types import Answer, ChunkRecord, Citation, Language, ScoredChunk
+from civicrag.rag.query import Query
+from civicrag.rag.types import Answer, ChunkRecord, Citation, Language, ScoredChunk
 
 Kind = Literal["what", "when"]
 

@@ -28,8 +28,9 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 from typing import Any, Literal, Protocol
 
+from civicrag.rag.types import ChunkRecord
+
 from civicrag.legal.units import CIRCLED, split_units
-from rag.types import ChunkRecord
 
 Status = Literal["unchanged", "added", "deleted", "changed"]
 #: ``(start, end)`` character spans of the words of a text, in order.
@@ -520,7 +521,7 @@ def kiwi_words(text: str) -> list[tuple[int, int]]:
     """Word spans from the process's shared Kiwi (morphemes; a contracted syllable such as 했 stays whole);
     letters, digits and single marks when Kiwi cannot load."""
     try:
-        from ingest.kiwi import shared_kiwi
+        from civicrag.ingest.kiwi import shared_kiwi
 
         tokens = shared_kiwi().tokenize(text)
     except (ImportError, OSError):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from rag.evidence import EvidenceScorer
-from rag.types import ScoredChunk
+from civicrag.rag.evidence import EvidenceScorer
+from civicrag.rag.types import ScoredChunk
 
 _ATTACHMENT_LABEL = re.compile(r"^\s*\[[^\]]*\]\s*")
 

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from civicrag.ingest.attachments import title_label
+from civicrag.ingest.store.manifest import Manifest
+from civicrag.rag.types import ChunkRecord
 
 from civicrag.legal.citation import department_names
-from ingest.attachments import title_label
-from ingest.store.manifest import Manifest
-from rag.types import ChunkRecord
 
 _DOC_ALIASES = {"doc": "doc_id", "document": "doc_id", "jurisdictions": "jurisdiction"}
 

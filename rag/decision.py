@@ -20,15 +20,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from rag.catalogue import Catalogue
-from rag.evidence import EvidenceScorer, UnitScore
-from rag.query import Query
-from rag.references import loose_key
-from rag.rerank.candidates import Candidate, UnitVectors, group
-from rag.rerank.features import QueryView, answer_features, candidate_features, unit_features
-from rag.rerank.model import DecisionModels
-from rag.types import Answerability, ScoredChunk
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.evidence import EvidenceScorer, UnitScore
+from civicrag.rag.query import Query
+from civicrag.rag.references import loose_key
+from civicrag.rag.rerank.candidates import Candidate, UnitVectors, group
+from civicrag.rag.rerank.features import QueryView, answer_features, candidate_features, unit_features
+from civicrag.rag.rerank.model import DecisionModels
+from civicrag.rag.types import Answerability, ScoredChunk
 
 #: Candidates listed as related after an answer must reach this share of the lead's probability.
 RELATED_SHARE = 0.5

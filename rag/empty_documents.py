@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rag.references import DocumentNames
+from civicrag.rag.references import DocumentNames
 
 _SPACES = re.compile(r"\s+")
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.retrieval import DenseRetriever
+from civicrag.rag.types import ScoredChunk
 
 from civicrag.settings import ConfigError, Settings
-from rag.catalogue import Catalogue
-from rag.retrieval import DenseRetriever
-from rag.types import ScoredChunk
 
 USE_KEY = "use-m3-512"
 
@@ -54,7 +54,7 @@ def embed_text_of(record_meta: dict[str, object], text: str) -> str:
 
 
 def use_leg(settings: Settings, catalogue: Catalogue) -> DenseRetriever:
-    from ingest.embedding import EmbeddingCache
+    from civicrag.ingest.embedding import EmbeddingCache
 
     model = UseEmbedder(threads=settings.embedder_threads or 1)
     texts = [embed_text_of(dict(r.metadata), r.text) for r in catalogue.records]

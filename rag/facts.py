@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.language import has_hangul
+from civicrag.rag.language import has_hangul
 
 FactKind = Literal["amount", "period", "date", "body", "count", "rule", "procedure", "definition", "other"]
 

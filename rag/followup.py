@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from rag.facts import kind_spans
-from rag.types import Message
+from civicrag.rag.facts import kind_spans
+from civicrag.rag.types import Message
 
 _KO_CUE = re.compile(
     r"^\s*(그럼|그러면|그렇다면|그건|그거는?|그것은?|이건|이거는?|그리고|또|또한|그\s*외에?|나머지는?|그\s*경우)\s*"

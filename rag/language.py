@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rag.types import Language
+from civicrag.rag.types import Language
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _SYLLABLE = re.compile(r"[\uac00-\ud7a3]")

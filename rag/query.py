@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rag.facts import FactKind, kind_spans
-from rag.references import QueryRefs
-from rag.types import Language, Message
+from civicrag.rag.facts import FactKind, kind_spans
+from civicrag.rag.references import QueryRefs
+from civicrag.rag.types import Language, Message
 
 
 @dataclass

@@ -14,10 +14,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ingest.parsing.english import canonical_section
-from ingest.parsing.korean import canonical_article
-from rag.catalogue import Catalogue
-from rag.language import has_hangul
+from civicrag.ingest.parsing.english import canonical_section
+from civicrag.ingest.parsing.korean import canonical_article
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.language import has_hangul
 
 # 제29조의2 / 29조의2 / 제 29 조 의 2; not 조례 / 조치 / 조정 (a syllable after 조 other than 의 ends the match).
 _KO_ARTICLE = re.compile(r"(?<!\d)(제\s*)?(\d+)\s*조(?![례치정직사성합건])(?:\s*의\s*(\d+))?")

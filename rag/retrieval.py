@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from rag.catalogue import Catalogue
-from rag.fusion import FusionMethod, fuse
-from rag.references import DocumentNames, QueryRefs, article_refs, loose_key
-from rag.types import ScoredChunk
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.fusion import FusionMethod, fuse
+from civicrag.rag.references import DocumentNames, QueryRefs, article_refs, loose_key
+from civicrag.rag.types import ScoredChunk
 
 # Words of asking, dropped from the query's tokens: data, with the source of each group.
 QUESTION_WORDS_PATH = Path(__file__).parent / "data" / "question_words.toml"

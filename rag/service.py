@@ -18,22 +18,20 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-
-from civicrag.settings import ConfigError, Settings
-from rag.answer.extractive import ExtractiveAnswerer
-from rag.attachments import best_attachment
-from rag.catalogue import Catalogue
-from rag.decision import Decider, Decision
-from rag.empty_documents import EmptyDocuments
-from rag.evidence import EvidenceScorer, idf_table
-from rag.facts import question_kind
-from rag.followup import FollowupRewriter, Rewrite
-from rag.language import detect_language, phrase
-from rag.query import Query
-from rag.references import DocumentNames, QueryRefs, article_refs
-from rag.rerank.candidates import UnitVectors
-from rag.rerank.model import DEFAULT_ARTEFACT, ArtefactError, DecisionModels, UntrainedModels
-from rag.retrieval import (
+from civicrag.rag.answer.extractive import ExtractiveAnswerer
+from civicrag.rag.attachments import best_attachment
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.decision import Decider, Decision
+from civicrag.rag.empty_documents import EmptyDocuments
+from civicrag.rag.evidence import EvidenceScorer, idf_table
+from civicrag.rag.facts import question_kind
+from civicrag.rag.followup import FollowupRewriter, Rewrite
+from civicrag.rag.language import detect_language, phrase
+from civicrag.rag.query import Query
+from civicrag.rag.references import DocumentNames, QueryRefs, article_refs
+from civicrag.rag.rerank.candidates import UnitVectors
+from civicrag.rag.rerank.model import DEFAULT_ARTEFACT, ArtefactError, DecisionModels, UntrainedModels
+from civicrag.rag.retrieval import (
     ChromaDenseRetriever,
     DenseRetriever,
     HybridConfig,
@@ -42,10 +40,12 @@ from rag.retrieval import (
     LexicalRetriever,
     QueryTokenizer,
 )
-from rag.scope import Jurisdictions
-from rag.structured import StructuredAnswerer
-from rag.structured import build as build_structured
-from rag.types import Answer, Answerability, Message, Result, Retrieved, ScoredChunk, StreamEvent
+from civicrag.rag.scope import Jurisdictions
+from civicrag.rag.structured import StructuredAnswerer
+from civicrag.rag.structured import build as build_structured
+from civicrag.rag.types import Answer, Answerability, Message, Result, Retrieved, ScoredChunk, StreamEvent
+
+from civicrag.settings import ConfigError, Settings
 
 #: Share of the question's (IDF-weighted) words an attachment title must hold to be named in a refusal.
 ATTACHMENT_HINT_MIN = 0.4
@@ -109,7 +109,7 @@ class RagService:
     @property
     def store(self) -> Any:
         if self._store is None:
-            from ingest.store import IndexStore
+            from civicrag.ingest.store import IndexStore
 
             self._store = IndexStore(self.settings)
         return self._store
@@ -117,7 +117,7 @@ class RagService:
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-            from ingest.embedding import create_embedder
+            from civicrag.ingest.embedding import create_embedder
 
             settings = self.settings
             if settings.embedder_threads == 0:
@@ -130,7 +130,7 @@ class RagService:
     @property
     def llm(self) -> Any | None:
         if self._llm is None and self.settings.llm_base_url:
-            from rag.answer.llm import LlmClient
+            from civicrag.rag.answer.llm import LlmClient
 
             key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else None
             self._llm = LlmClient(
@@ -212,13 +212,13 @@ class RagService:
         legs["lexical"] = lexical  # type: ignore[assignment]
         weights = {"dense": s.retrieval_dense_weight, "lexical": s.retrieval_lexical_weight}
         if s.retrieval_second_dense == "use-m3":
-            from rag.extras import use_leg
+            from civicrag.rag.extras import use_leg
 
             legs["use"] = use_leg(s, catalogue)  # type: ignore[assignment]
             weights["use"] = s.retrieval_second_dense_weight
         reranker = None
         if s.retrieval_reranker:
-            from rag.extras import CrossEncoderReranker
+            from civicrag.rag.extras import CrossEncoderReranker
 
             reranker = CrossEncoderReranker(s.retrieval_reranker, s.retrieval_rerank_top)
         doc_names = DocumentNames(catalogue, tokenizer)
@@ -253,7 +253,7 @@ class RagService:
     def _read_vectors(self, catalogue: Catalogue) -> tuple[np.ndarray, int]:
         """The ingest-time vectors of every live chunk, in catalogue order (one read from Chroma), and how many
         chunks had none."""
-        from ingest.store.vectors import collection_name, open_chroma_client
+        from civicrag.ingest.store.vectors import collection_name, open_chroma_client
 
         dim = self._dim()
         matrix = np.zeros((len(catalogue), dim), dtype=np.float32)
@@ -433,7 +433,7 @@ class RagService:
                 decision.answerability = answerability = dataclasses.replace(answerability, reason=reason)
         evidence = decision.evidence
         if self.llm is not None:
-            from rag.answer.llm import LlmAnswerer, LlmError
+            from civicrag.rag.answer.llm import LlmAnswerer, LlmError
 
             llm_answerer = LlmAnswerer(self.llm, loaded.scorer, self.settings.llm_max_chunks,
                                        self.settings.answer_related)
@@ -463,7 +463,7 @@ class RagService:
     def _rewrite(self, question: str, turns: list[Message], language: str, loaded: _Loaded) -> Rewrite:
         rewrite = loaded.followups.rewrite(question, turns)
         if rewrite.is_followup and self.llm is not None:
-            from rag.answer.llm import LlmError
+            from civicrag.rag.answer.llm import LlmError
 
             with contextlib.suppress(LlmError):  # on failure the deterministic rewrite stands
                 rewrite.question = self.llm.rewrite(question, turns, language)

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.query import Query
+from civicrag.rag.types import Answer, Citation, ScoredChunk
+
 from civicrag.legal.references import KIND_LABELS_KO, Reference, base_ordinance, base_statute, from_json, name_key
-from rag.catalogue import Catalogue
-from rag.query import Query
-from rag.types import Answer, Citation, ScoredChunk
 
 #: Provisions an answer cites at most (the rest are named in its text).
 MAX_CITATIONS = 6

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from rag.amendment_questions import amendment_answerer
-from rag.query import Query
-from rag.statutes import statute_answerer
-from rag.types import Answer
+from civicrag.rag.amendment_questions import amendment_answerer
+from civicrag.rag.query import Query
+from civicrag.rag.statutes import statute_answerer
+from civicrag.rag.types import Answer
 
 
 class StructuredAnswerer(Protocol):

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from civicrag.ingest.loaders import SUPPORTED_SUFFIXES
+from civicrag.ingest.store import IndexStore
+from civicrag.ingest.store.lease import Lease, LeaseBusy, ingest_lease
+from civicrag.ingest.store.manifest import Manifest
+
 from civicrag.settings import Settings
-from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.store import IndexStore
-from ingest.store.lease import Lease, LeaseBusy, ingest_lease
-from ingest.store.manifest import Manifest
 
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
 _UNSAFE_CHARS = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
@@ -144,7 +145,7 @@ class AdminOps:
         return self.job.snapshot()
 
     def _run_ingest(self, paths: list[Path], prune: bool, lease: Lease) -> None:
-        from ingest.pipeline import Ingestor
+        from civicrag.ingest.pipeline import Ingestor
 
         job = self.job
 

@@ -20,11 +20,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+from civicrag.rag.amendments import (
+    ArticleChange,
+    Comparison,
+    Hunk,
+    UnitChange,
+    Version,
+    VersionError,
+    compare,
+    versions,
+)
+from civicrag.ui.originals import CSP
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import HTMLResponse
-
-from rag.amendments import ArticleChange, Comparison, Hunk, UnitChange, Version, VersionError, compare, versions
-from ui.originals import CSP
 
 FromQuery = Annotated[str | None, Query(alias="from")]
 # The page may submit its own version picker (GET /diff) and nothing else.
@@ -69,7 +77,7 @@ class CatalogueCache:
         self._loaded: tuple[int, Any] | None = None
 
     def get(self) -> Any:
-        from rag.catalogue import Catalogue
+        from civicrag.rag.catalogue import Catalogue
 
         manifest = self._manifest()
         generation = manifest.generation

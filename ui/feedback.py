@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from civicrag.ingest.store.manifest import now_iso
+
 from civicrag.settings import Settings
-from ingest.store.manifest import now_iso
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (

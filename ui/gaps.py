@@ -101,7 +101,7 @@ def _template_pattern(template: str) -> re.Pattern[str]:
 def _refusal_patterns() -> list[tuple[str, re.Pattern[str]]]:
     """Patterns of the phrases rag uses to name what is missing, read from rag.language so they follow its wording."""
     try:
-        from rag.language import PHRASES
+        from civicrag.rag.language import PHRASES
     except ImportError:  # pragma: no cover - rag always ships with ui
         return []
     out = []

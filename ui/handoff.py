@@ -18,9 +18,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from civicrag.ingest.pipeline import IngestReport, ProgressCallback, ingest_paths
+from civicrag.ingest.store.lease import CHROMA, Holder, Lease, LeaseBusy
+
 from civicrag.settings import Settings
-from ingest.pipeline import IngestReport, ProgressCallback, ingest_paths
-from ingest.store.lease import CHROMA, Holder, Lease, LeaseBusy
 
 TOKEN_HEADER = "X-Civicrag-Token"
 LOCAL_INGEST_PATH = "/api/ingest/local"

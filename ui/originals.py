@@ -14,8 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ingest.attachments import attachment_files
-from ingest.store.manifest import Manifest
+from civicrag.ingest.attachments import attachment_files
+from civicrag.ingest.store.manifest import Manifest
 
 # Tags and attributes an original may keep after sanitising (nh3 = the Ammonia sanitiser).
 _ALLOWED_TAGS = {

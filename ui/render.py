@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from civicrag.ingest.store.manifest import UNDATED
+
 from civicrag.legal.references import law_url, name_key
-from ingest.store.manifest import UNDATED
 
 Lang = str  # "ko" | "en"
 CompareUrl = Callable[[Mapping[str, Any]], str | None]  # a citation -> its document's comparison page, if any

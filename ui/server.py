@@ -21,6 +21,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
+from civicrag.ingest.store.lease import INGEST, live_holder
+from civicrag.ui.admin import AdminOps, documents_table
+from civicrag.ui.amendments import routes as amendment_routes
+from civicrag.ui.auth import DEMO_USER, SESSION_KEY, User, Users
+from civicrag.ui.feedback import FeedbackStore
+from civicrag.ui.gaps import GapLog, report_csv
+from civicrag.ui.originals import (
+    CSP,
+    RENDERED_SUFFIXES,
+    attachment_file,
+    document_title,
+    original_file,
+    render_original,
+)
+from civicrag.ui.security import OriginGuard, TextError, clean_text, encodable
+from civicrag.ui.sessions import LoginThrottle, Refusal, SessionStore
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -32,15 +48,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from civicrag.settings import ConfigError, Settings
-from ingest.store.lease import INGEST, live_holder
-from ui.admin import AdminOps, documents_table
-from ui.amendments import routes as amendment_routes
-from ui.auth import DEMO_USER, SESSION_KEY, User, Users
-from ui.feedback import FeedbackStore
-from ui.gaps import GapLog, report_csv
-from ui.originals import CSP, RENDERED_SUFFIXES, attachment_file, document_title, original_file, render_original
-from ui.security import OriginGuard, TextError, clean_text, encodable
-from ui.sessions import LoginThrottle, Refusal, SessionStore
 
 FILTER_NAMES = ("jurisdiction", "kind", "doc", "doc_id", "language", "provision_kind", "article", "department")
 SESSION_COOKIE = "civicrag_session"
@@ -75,7 +82,7 @@ class AppContext:
     @classmethod
     def create(cls, settings: Settings, service: Any | None = None) -> AppContext:
         if service is None:
-            from rag.service import RagService
+            from civicrag.rag.service import RagService
 
             service = RagService(settings)
         auth_db = settings.data_dir / "auth.sqlite3"
@@ -509,8 +516,7 @@ def create_app(
             )
     else:
         import gradio as gr
-
-        from ui.web import build_blocks, theme
+        from civicrag.ui.web import build_blocks, theme
 
         async def gradio_user(request: Request) -> str | None:
             result = await ctx.authenticate(request.scope)
@@ -575,7 +581,7 @@ def _mount_local_ingest(app: FastAPI, ctx: AppContext, token: str) -> None:
     Authorised by the token this server wrote into the data folder's ``chroma`` lease: whoever can read
     the manifest can already change the index. Not in the API schema; not for browsers.
     """
-    from ui.handoff import LOCAL_INGEST_PATH, TOKEN_HEADER
+    from civicrag.ui.handoff import LOCAL_INGEST_PATH, TOKEN_HEADER
 
     def check(request: Request) -> None:
         if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
@@ -615,7 +621,7 @@ def _lifespan(ctx: AppContext, preload: bool = False) -> Any:
 
 
 def _ui_css() -> str:
-    from ui.render import CSS
+    from civicrag.ui.render import CSS
 
     return CSS
 
@@ -688,15 +694,15 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers
         if settings.session_secret is None:  # every worker must accept the login cookies of the others
             settings = settings.model_copy(update={"session_secret": SecretStr(secrets.token_urlsafe(32))})
         os.environ[WORKER_SETTINGS_ENV] = settings_json(settings)
-        uvicorn.run("ui.server:worker_app", factory=True, host=host, port=port, workers=workers, log_level="info",
-                    timeout_worker_healthcheck=settings.server_worker_healthcheck_s)
+        uvicorn.run("civicrag.ui.server:worker_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", timeout_worker_healthcheck=settings.server_worker_healthcheck_s)
         return
     if settings.chroma_host:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return
     # Embedded Chroma: this process owns the data folder's PersistentClient while it runs, and takes
     # `civicrag ingest`s of this host in through /api/ingest/local (ui.handoff).
-    from ui.handoff import chroma_lease
+    from civicrag.ui.handoff import chroma_lease
 
     token = secrets.token_urlsafe(32)
     local = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host

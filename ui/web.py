@@ -16,15 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
-
-from civicrag.legal.citation import department_names
-from ingest.loaders import SUPPORTED_SUFFIXES
-from ui.admin import UploadError, documents_table, failures_table, save_upload
-from ui.amendments import ComparisonLinks, compare_cell
-from ui.auth import User
-from ui.feedback import answer_config
-from ui.gaps import GapReport, missing_label, report_csv
-from ui.render import (
+from civicrag.ingest.loaders import SUPPORTED_SUFFIXES
+from civicrag.ui.admin import UploadError, documents_table, failures_table, save_upload
+from civicrag.ui.amendments import ComparisonLinks, compare_cell
+from civicrag.ui.auth import User
+from civicrag.ui.feedback import answer_config
+from civicrag.ui.gaps import GapReport, missing_label, report_csv
+from civicrag.ui.render import (
     COPY_JS,
     EXAMPLES,
     CompareUrl,
@@ -34,10 +32,12 @@ from ui.render import (
     sources_html,
     t,
 )
-from ui.security import TextError, clean_text
+from civicrag.ui.security import TextError, clean_text
+
+from civicrag.legal.citation import department_names
 
 if TYPE_CHECKING:
-    from ui.server import AppContext
+    from civicrag.ui.server import AppContext
 
 LANG_CHOICES = [("한국어", "ko"), ("English", "en")]
 ALL_LABEL = "(전체 / all)"
@@ -498,7 +498,7 @@ def _sources(ctx: AppContext, result: dict[str, Any] | None, code: str, compare_
     """The sources panel, its cited regulations linked: those in the index open here, the rest on law.go.kr."""
     if not result:
         return sources_html(result, code)
-    from rag.statutes import indexed_documents
+    from civicrag.rag.statutes import indexed_documents
 
     return sources_html(result, code, documents=indexed_documents(ctx.service.load().catalogue),
                         compare_url=compare_url)

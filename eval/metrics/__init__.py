@@ -3,6 +3,6 @@
 Every function is pure over (gold, predicted) values so it can be tested with hand-made cases.
 """
 
-from eval.metrics.base import mean, percentile, rate
+from civicrag.eval.metrics.base import mean, percentile, rate
 
 __all__ = ["mean", "percentile", "rate"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from eval.metrics.base import f1, safe_div
+from civicrag.eval.metrics.base import f1, safe_div
 
 
 def citation_scores(cited: Sequence[Hashable], gold: Sequence[Hashable], prefix: str = "citation") -> dict[str, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eval.metrics.base import mean, percentile
+from civicrag.eval.metrics.base import mean, percentile
 
 
 def latency_scores(total_ms: Sequence[float], prefix: str = "latency") -> dict[str, float | None]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eval.metrics.base import f1, safe_div
+from civicrag.eval.metrics.base import f1, safe_div
 
 
 def refusal_scores(refused: Sequence[bool], answerable: Sequence[bool]) -> dict[str, float | None]:

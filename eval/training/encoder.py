@@ -26,9 +26,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from civicrag.ingest.e5file import E5File, read
 from torch import nn
-
-from ingest.e5file import E5File, read
 
 MATRICES = ("q", "k", "v", "ao", "fi", "fo")
 

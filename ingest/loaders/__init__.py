@@ -19,17 +19,17 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from ingest.attachments import parent_document
-from ingest.documents import Document, IngestError
-from ingest.loaders.common import MB, Extracted, LoadLimits, is_sidecar, read_limited, sidecar_paths
-from ingest.loaders.docx import extract_docx
-from ingest.loaders.html import extract_html
-from ingest.loaders.hwp import extract_hwp
-from ingest.loaders.hwpx import extract_hwpx
-from ingest.loaders.markdown import extract_markdown
-from ingest.loaders.metadata import build_document, parse_yaml_mapping
-from ingest.loaders.ocr import OcrOptions
-from ingest.loaders.pdf import extract_pdf
+from civicrag.ingest.attachments import parent_document
+from civicrag.ingest.documents import Document, IngestError
+from civicrag.ingest.loaders.common import MB, Extracted, LoadLimits, is_sidecar, read_limited, sidecar_paths
+from civicrag.ingest.loaders.docx import extract_docx
+from civicrag.ingest.loaders.html import extract_html
+from civicrag.ingest.loaders.hwp import extract_hwp
+from civicrag.ingest.loaders.hwpx import extract_hwpx
+from civicrag.ingest.loaders.markdown import extract_markdown
+from civicrag.ingest.loaders.metadata import build_document, parse_yaml_mapping
+from civicrag.ingest.loaders.ocr import OcrOptions
+from civicrag.ingest.loaders.pdf import extract_pdf
 
 __all__ = [
     "SUPPORTED_SUFFIXES",

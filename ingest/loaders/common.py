@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.documents import IngestError, Language
+from civicrag.ingest.documents import IngestError, Language
 
 # ``limit_file_mb`` in the settings counts binary megabytes, like most upload limits.
 MB = 1024 * 1024

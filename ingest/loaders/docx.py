@@ -15,8 +15,8 @@ import re
 import zipfile
 from typing import Any
 
-from ingest.documents import IngestError
-from ingest.loaders.common import Extracted, LineBuffer, LoadLimits, PartBudget, collapse_spaces
+from civicrag.ingest.documents import IngestError
+from civicrag.ingest.loaders.common import Extracted, LineBuffer, LoadLimits, PartBudget, collapse_spaces
 
 # "Heading 1" … "Heading 9" (English style ids survive localisation: a Korean Word still says Heading1).
 _HEADING_STYLE = re.compile(r"^(?:heading|제목)\s*(\d)$", re.IGNORECASE)

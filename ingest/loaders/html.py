@@ -14,9 +14,8 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 from bs4.element import CData, NavigableString, Tag
-
-from ingest.documents import IngestError
-from ingest.loaders.common import Extracted, collapse_spaces, normalise_newlines
+from civicrag.ingest.documents import IngestError
+from civicrag.ingest.loaders.common import Extracted, collapse_spaces, normalise_newlines
 
 _DROP = frozenset(
     {

@@ -35,9 +35,9 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest.documents import IngestError
-from ingest.loaders.common import Extracted, LineBuffer, LoadLimits, PartBudget, collapse_spaces
-from ingest.loaders.hwpx import extract_hwpx, first_line_title
+from civicrag.ingest.documents import IngestError
+from civicrag.ingest.loaders.common import Extracted, LineBuffer, LoadLimits, PartBudget, collapse_spaces
+from civicrag.ingest.loaders.hwpx import extract_hwpx, first_line_title
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _SIGNATURE = b"HWP Document File"

@@ -26,10 +26,9 @@ import re
 import zipfile
 from typing import Any
 
+from civicrag.ingest.documents import IngestError
+from civicrag.ingest.loaders.common import Extracted, LineBuffer, LoadLimits, PartBudget, collapse_spaces
 from lxml import etree
-
-from ingest.documents import IngestError
-from ingest.loaders.common import Extracted, LineBuffer, LoadLimits, PartBudget, collapse_spaces
 
 _HP = "http://www.hancom.co.kr/hwpml/2011/paragraph"
 _HP10 = "http://www.hancom.co.kr/hwpml/2016/paragraph"  # a few 2016 additions use this namespace

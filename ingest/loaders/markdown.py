@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.documents import IngestError
-from ingest.loaders.common import Extracted, decode_text
-from ingest.loaders.metadata import first_markdown_heading, split_front_matter
+from civicrag.ingest.documents import IngestError
+from civicrag.ingest.loaders.common import Extracted, decode_text
+from civicrag.ingest.loaders.metadata import first_markdown_heading, split_front_matter
 
 
 def extract_markdown(data: bytes, fmt: str, sidecar: dict[str, Any]) -> Extracted:

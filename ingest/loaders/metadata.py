@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from ingest.attachments import front_matter_entries
-from ingest.documents import Document, IngestError, Language
-from ingest.loaders.common import Extracted, collapse_spaces, detect_language, normalise_language
+from civicrag.ingest.attachments import front_matter_entries
+from civicrag.ingest.documents import Document, IngestError, Language
+from civicrag.ingest.loaders.common import Extracted, collapse_spaces, detect_language, normalise_language
 
 # C loader when libyaml is present: the English corpus has a thousand small files.
 _YamlLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

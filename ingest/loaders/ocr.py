@@ -21,7 +21,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.documents import IngestError
+from civicrag.ingest.documents import IngestError
 
 # 300 dpi is what Tesseract's models are trained around; less loses small print, more only costs time.
 DEFAULT_DPI = 300

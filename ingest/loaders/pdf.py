@@ -19,11 +19,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pypdf import PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError
-
-from ingest.documents import IngestError
-from ingest.loaders.common import (
+from civicrag.ingest.documents import IngestError
+from civicrag.ingest.loaders.common import (
     Extracted,
     LoadLimits,
     collapse_spaces,
@@ -31,8 +28,10 @@ from ingest.loaders.common import (
     normalise_language,
     normalise_newlines,
 )
-from ingest.loaders.ocr import OcrOptions, choose_languages, open_pdf, read_page, render_page
-from ingest.loaders.reflow import Spacer, rejoin_hyphenated, rejoin_korean_wraps
+from civicrag.ingest.loaders.ocr import OcrOptions, choose_languages, open_pdf, read_page, render_page
+from civicrag.ingest.loaders.reflow import Spacer, rejoin_hyphenated, rejoin_korean_wraps
+from pypdf import PdfReader
+from pypdf.errors import DependencyError, FileNotDecryptedError
 
 # Fewer non-space characters than this in the whole file: no usable text layer.
 MIN_TEXT_CHARS = 20

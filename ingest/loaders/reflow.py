@@ -182,7 +182,7 @@ def _never_space(questions: Sequence[tuple[str, str]]) -> list[bool]:
 def _kiwi() -> Any | None:
     """The shared Kiwi (``ingest.kiwi``); None when kiwipiepy cannot load."""
     try:
-        from ingest.kiwi import shared_kiwi
+        from civicrag.ingest.kiwi import shared_kiwi
 
         return shared_kiwi()
     except Exception:  # pragma: no cover - missing package or model: fall back, never refuse the PDF

@@ -7,8 +7,8 @@ and paragraph-aware passages.
 
 from __future__ import annotations
 
-from ingest.documents import Document, Provision
-from ingest.parsing import english, generic, korean
+from civicrag.ingest.documents import Document, Provision
+from civicrag.ingest.parsing import english, generic, korean
 
 
 def parse_document(doc: Document) -> list[Provision]:

@@ -70,8 +70,8 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from ingest.documents import Document, Provision, Unit
-from ingest.parsing.generic import MAX_PASSAGE_CHARS, SourceLine, pack_lines, read_lines
+from civicrag.ingest.documents import Document, Provision, Unit
+from civicrag.ingest.parsing.generic import MAX_PASSAGE_CHARS, SourceLine, pack_lines, read_lines
 
 # A section number: 2-537, 2-1202.01a, 1.010, 3-1, 38, 5a; or a Roman numeral (Section IV).
 _NUM = r"(?:\d+[A-Za-z]?(?:[-.‐‑–]\d+[A-Za-z]?)*|[IVXLC]+(?![A-Za-z]))"

@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.documents import Document, Provision
+from civicrag.ingest.documents import Document, Provision
 
 MAX_PASSAGE_CHARS = 1200
 

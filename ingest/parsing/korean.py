@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest.documents import Document, Provision, Unit
-from ingest.parsing.tables import html_tables_to_text
+from civicrag.ingest.documents import Document, Provision, Unit
+from civicrag.ingest.parsing.tables import html_tables_to_text
 
 # ---------------------------------------------------------------------------
 # Line patterns. Every one is anchored at the start of a single line.

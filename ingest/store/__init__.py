@@ -10,11 +10,12 @@ from collections.abc import Collection
 from functools import cached_property
 from typing import Any
 
+from civicrag.ingest.store.lease import INGEST, live_holder
+from civicrag.ingest.store.lexical import LexicalIndex, Tokenizer
+from civicrag.ingest.store.manifest import Manifest, VersionRow
+from civicrag.ingest.store.vectors import VectorIndex, collection_name, open_chroma_client
+
 from civicrag.settings import ConfigError, Settings
-from ingest.store.lease import INGEST, live_holder
-from ingest.store.lexical import LexicalIndex, Tokenizer
-from ingest.store.manifest import Manifest, VersionRow
-from ingest.store.vectors import VectorIndex, collection_name, open_chroma_client
 
 
 class IndexStore:

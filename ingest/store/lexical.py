@@ -40,7 +40,7 @@ class Tokenizer:
 
     @cached_property
     def _kiwi(self):  # type: ignore[no-untyped-def]
-        from ingest.kiwi import shared_kiwi
+        from civicrag.ingest.kiwi import shared_kiwi
 
         return shared_kiwi()
 

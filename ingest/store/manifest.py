@@ -39,9 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from ingest.documents import Chunk, Document
-from ingest.store import lease
+from civicrag.ingest.documents import Chunk, Document
+from civicrag.ingest.store import lease
 
 UNDATED = "undated"
 

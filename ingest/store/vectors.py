@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from civicrag.ingest.documents import Chunk
 
 from civicrag.settings import ConfigError, Settings
-from ingest.documents import Chunk
 
 
 def open_chroma_client(settings: Settings) -> Any:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from rag.evidence import UnitScore
-from rag.types import Answer, Answerability, Language, ScoredChunk
+from civicrag.rag.evidence import UnitScore
+from civicrag.rag.types import Answer, Answerability, Language, ScoredChunk
 
 
 class Answerer(Protocol):

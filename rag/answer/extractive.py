@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from civicrag.rag.evidence import UnitScore
+from civicrag.rag.language import has_hangul, phrase
+from civicrag.rag.types import Answer, Answerability, Citation, Language, ScoredChunk
+
 from civicrag.legal.citation import label_path
 from civicrag.legal.units import Unit, split_units
-from rag.evidence import UnitScore
-from rag.language import has_hangul, phrase
-from rag.types import Answer, Answerability, Citation, Language, ScoredChunk
 
 _MAX_QUOTE_CHARS = 600
 _MAX_CONTEXT_CHARS = 900  # the rest of the provision shown after the decisive unit

@@ -18,11 +18,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
-
-from rag.answer.extractive import format_citation, format_ref
-from rag.evidence import EvidenceScorer, UnitScore
-from rag.language import phrase
-from rag.types import Answer, Answerability, Citation, Language, Message, ScoredChunk
+from civicrag.rag.answer.extractive import format_citation, format_ref
+from civicrag.rag.evidence import EvidenceScorer, UnitScore
+from civicrag.rag.language import phrase
+from civicrag.rag.types import Answer, Answerability, Citation, Language, Message, ScoredChunk
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 # A sentence ends at . ! ? 。 or a newline, optionally followed by its markers ("…한다. [1]").

@@ -12,10 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.types import ScoredChunk
 
 from civicrag.legal.units import Unit, split_units, unit_context
-from rag.catalogue import Catalogue
-from rag.types import ScoredChunk
 
 
 @dataclass

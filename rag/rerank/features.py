@@ -18,9 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from rag.facts import FactKind, defers, states_fact, states_number
-from rag.rerank.candidates import Candidate, CandidateUnit
+from civicrag.rag.facts import FactKind, defers, states_fact, states_number
+from civicrag.rag.rerank.candidates import Candidate, CandidateUnit
 
 KINDS: tuple[FactKind, ...] = ("amount", "period", "date", "body", "count", "rule", "procedure", "definition")
 _KIND_FEATURES = tuple(f"k_{k}" for k in KINDS)

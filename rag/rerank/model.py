@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from rag.rerank.features import ANSWER_FEATURES, CANDIDATE_FEATURES, UNIT_FEATURES, matrix
+from civicrag.rag.rerank.features import ANSWER_FEATURES, CANDIDATE_FEATURES, UNIT_FEATURES, matrix
 
 ARTEFACT_VERSION = 1
 DEFAULT_ARTEFACT = Path(__file__).parent / "artefacts" / "reranker"

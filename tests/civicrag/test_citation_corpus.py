@@ -7,13 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from civicrag.ingest.chunking import chunk_document
+from civicrag.ingest.documents import Chunk
+from civicrag.ingest.loaders import LoadLimits, load_file
+from civicrag.ingest.parsing import parse_document
+from civicrag.rag.types import ChunkRecord, Citation, ScoredChunk
 
 from civicrag.legal.units import split_units
-from ingest.chunking import chunk_document
-from ingest.documents import Chunk
-from ingest.loaders import LoadLimits, load_file
-from ingest.parsing import parse_document
-from rag.types import ChunkRecord, Citation, ScoredChunk
 
 pytestmark = pytest.mark.corpus
 

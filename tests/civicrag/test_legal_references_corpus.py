@@ -13,13 +13,13 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from civicrag.ingest.chunking import chunk_document
+from civicrag.ingest.documents import Document, Provision
+from civicrag.ingest.loaders import LoadLimits, load_file
+from civicrag.ingest.parsing import parse_document
 
 from civicrag.legal.references import Reference, document_aliases, extract, from_json
 from civicrag.settings import load_settings
-from ingest.chunking import chunk_document
-from ingest.documents import Document, Provision
-from ingest.loaders import LoadLimits, load_file
-from ingest.parsing import parse_document
 
 pytestmark = pytest.mark.corpus
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from civicrag.eval.baseline import DEFAULT_QUERY_TOP_K, NaiveBaseline
 
 from civicrag.settings import load_settings
-from eval.baseline import DEFAULT_QUERY_TOP_K, NaiveBaseline
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "rag"
 

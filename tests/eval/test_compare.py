@@ -5,8 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from eval.compare import compare, load_results
+from civicrag.eval.compare import compare, load_results
 
 
 def results(hit: float, correct_q1: bool, started: str = "t") -> dict[str, Any]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from civicrag.eval.configs import BUILTIN, DEFAULT_NAMES, index_key, load_configuration, load_configurations
 
 from civicrag.settings import ConfigError, load_settings
-from eval.configs import BUILTIN, DEFAULT_NAMES, index_key, load_configuration, load_configurations
 
 
 def test_builtins_share_one_index_and_one_is_scoped() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from eval.feedback_set import feedback_items
+from civicrag.eval.feedback_set import feedback_items
 
 
 def _row(i: int, rating: int, refused: bool, citations: list[dict[str, str]], question: str = "경차 할인돼?") -> dict:

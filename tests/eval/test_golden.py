@@ -4,8 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from eval.golden import GoldenError, load_sets, parse_lines
+from civicrag.eval.golden import GoldenError, load_sets, parse_lines
 
 GOOD = {
     "id": "q1", "question": "당직 수당은?", "lang": "ko", "answerable": True,

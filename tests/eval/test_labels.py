@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import pytest
-
-from eval.labels import article_key, contains_header, gold_keys, headers_in, normalise_article
+from civicrag.eval.labels import article_key, contains_header, gold_keys, headers_in, normalise_article
 
 
 @pytest.mark.parametrize("label", ["제7조의6", "7조의6", "제7조의 6", "제 7 조의 6", "제７조의６"])

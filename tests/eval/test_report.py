@@ -4,9 +4,9 @@ import xml.dom.minidom
 from pathlib import Path
 from typing import Any
 
-from eval.compare import compare, load_results
-from eval.report import svg_grouped_bars, svg_heatmap, svg_latency, worst_questions, write_reports
-from eval.scoring import aggregate, breakdown
+from civicrag.eval.compare import compare, load_results
+from civicrag.eval.report import svg_grouped_bars, svg_heatmap, svg_latency, worst_questions, write_reports
+from civicrag.eval.scoring import aggregate, breakdown
 
 
 def q(config: str, qid: str, correct: bool, total_ms: float) -> dict[str, Any]:

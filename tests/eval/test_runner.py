@@ -8,11 +8,11 @@ from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import pytest
+from civicrag.eval.configs import BUILTIN, Configuration
+from civicrag.eval.golden import Gold, GoldenItem
+from civicrag.eval.runner import EvalPlan, naive_keys, run_plan
 
 from civicrag.settings import ConfigError, load_settings
-from eval.configs import BUILTIN, Configuration
-from eval.golden import Gold, GoldenItem
-from eval.runner import EvalPlan, naive_keys, run_plan
 
 
 @dataclass
@@ -77,12 +77,12 @@ USE = Configuration("with-use", {"retrieval_second_dense": "use-m3"})
 
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> type[FakeService]:
-    import ingest.embedding
-    import rag.service
+    import civicrag.ingest.embedding
+    import civicrag.rag.service
 
     FakeService.instances = []
-    monkeypatch.setattr(rag.service, "RagService", FakeService)
-    monkeypatch.setattr(ingest.embedding, "create_embedder", lambda settings, query_adapter=None: object())
+    monkeypatch.setattr(civicrag.rag.service, "RagService", FakeService)
+    monkeypatch.setattr(civicrag.ingest.embedding, "create_embedder", lambda settings, query_adapter=None: object())
     return FakeService
 
 

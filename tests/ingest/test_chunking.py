@@ -1,5 +1,5 @@
-from ingest.chunking import chunk_document
-from ingest.documents import Document, Provision, Unit
+from civicrag.ingest.chunking import chunk_document
+from civicrag.ingest.documents import Document, Provision, Unit
 
 
 def chars(text: str) -> int:

@@ -129,7 +129,7 @@ def test_pending_version_of_a_killed_ingest_is_cleaned_up_by_the_next(
 
 
 def _live_meta(data: Path) -> list[dict[str, object]]:
-    from ingest.store import IndexStore
+    from civicrag.ingest.store import IndexStore
 
     store = IndexStore(load_settings(data_dir=data))
     try:

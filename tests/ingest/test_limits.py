@@ -12,11 +12,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from civicrag.ingest.documents import IngestError
+from civicrag.ingest.loaders import LoadLimits, load_file
+from civicrag.ingest.loaders.common import DEFAULT_MAX_CHARS, DEFAULT_MAX_PART_BYTES, MB
 
 from civicrag.settings import Settings
-from ingest.documents import IngestError
-from ingest.loaders import LoadLimits, load_file
-from ingest.loaders.common import DEFAULT_MAX_CHARS, DEFAULT_MAX_PART_BYTES, MB
 from tests.ingest.test_loaders_formats import (
     hp,
     hwp_paragraph,

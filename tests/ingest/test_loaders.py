@@ -16,14 +16,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from civicrag.ingest.documents import Document, IngestError
+from civicrag.ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, OcrOptions, iter_candidate_files, load_file
+from civicrag.ingest.loaders.common import decode_text, detect_language, human_size
+from civicrag.ingest.loaders.metadata import iso_date
+from civicrag.ingest.loaders.reflow import _space_at, rejoin_hyphenated, rejoin_korean_wraps
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
-
-from ingest.documents import Document, IngestError
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, OcrOptions, iter_candidate_files, load_file
-from ingest.loaders.common import decode_text, detect_language, human_size
-from ingest.loaders.metadata import iso_date
-from ingest.loaders.reflow import _space_at, rejoin_hyphenated, rejoin_korean_wraps
 
 LIMITS = LoadLimits(max_file_bytes=10 * 1024 * 1024, max_pdf_pages=50)
 SCANNED = "no text layer on any page (scanned PDF?): needs OCR"

@@ -20,12 +20,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-
-from ingest.chunking import chunk_document
-from ingest.documents import Document, IngestError, Provision
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, OcrOptions, load_file
-from ingest.loaders.pdf import SCANNED_MESSAGE
-from ingest.parsing import parse_document
+from civicrag.ingest.chunking import chunk_document
+from civicrag.ingest.documents import Document, IngestError, Provision
+from civicrag.ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, OcrOptions, load_file
+from civicrag.ingest.loaders.pdf import SCANNED_MESSAGE
+from civicrag.ingest.parsing import parse_document
 
 LIMITS = LoadLimits(max_file_bytes=10 * 1024 * 1024, max_pdf_pages=50)
 FORMATS = Path(__file__).resolve().parent.parent / "fixtures" / "formats"

@@ -11,10 +11,9 @@ from typing import Any
 import frontmatter
 import pytest
 from bs4 import BeautifulSoup, Tag
-
-from ingest.documents import Document, Provision
-from ingest.parsing import english, parse_document
-from ingest.parsing.english import canonical_section, canonical_section_candidates, find_units
+from civicrag.ingest.documents import Document, Provision
+from civicrag.ingest.parsing import english, parse_document
+from civicrag.ingest.parsing.english import canonical_section, canonical_section_candidates, find_units
 
 
 def _doc(text: str, extra: dict[str, Any] | None = None, title: str = "Test", fmt: str = "markdown") -> Document:

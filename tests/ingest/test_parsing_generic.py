@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from ingest.documents import Document, Provision
-from ingest.parsing import generic
-from ingest.parsing.generic import MAX_PASSAGE_CHARS, read_lines
+from civicrag.ingest.documents import Document, Provision
+from civicrag.ingest.parsing import generic
+from civicrag.ingest.parsing.generic import MAX_PASSAGE_CHARS, read_lines
 
 
 def _doc(text: str, language: str = "en") -> Document:

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import frontmatter
 import pytest
+from civicrag.ingest.documents import Document, Provision
+from civicrag.ingest.parsing.korean import canonical_article, parse
+from civicrag.ingest.parsing.tables import html_tables_to_text
 from pypdf import PdfReader
-
-from ingest.documents import Document, Provision
-from ingest.parsing.korean import canonical_article, parse
-from ingest.parsing.tables import html_tables_to_text
 
 # ---------------------------------------------------------------------------
 # helpers

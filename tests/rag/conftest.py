@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rag"
 
 @pytest.fixture(scope="session")
 def rag_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    from ingest.pipeline import ingest_paths
+    from civicrag.ingest.pipeline import ingest_paths
 
     data_dir = tmp_path_factory.mktemp("rag-data")
     settings = load_settings(None, data_dir=data_dir)
@@ -25,7 +25,7 @@ def rag_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="session")
 def service(rag_settings: Settings) -> Iterator[object]:
-    from rag.service import RagService
+    from civicrag.rag.service import RagService
 
     svc = RagService(rag_settings)
     svc.load()
@@ -39,8 +39,8 @@ SAMPLE_CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 @pytest.fixture(scope="session")
 def sample_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The shipped sample corpus (corpus/), as the quick start ingests it, answered with the shipped artefact."""
-    from ingest.pipeline import ingest_paths
-    from rag.service import RagService
+    from civicrag.ingest.pipeline import ingest_paths
+    from civicrag.rag.service import RagService
 
     settings = load_settings(None, data_dir=tmp_path_factory.mktemp("sample-data"), embedder_threads=1)
     report = ingest_paths(settings, [SAMPLE_CORPUS])

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from civicrag.rag.amendment_questions import amendment_answerer, question_kind
+from civicrag.rag.query import Query
+from civicrag.rag.references import QueryRefs, article_refs
+from civicrag.rag.types import Answer
 
-from rag.amendment_questions import amendment_answerer, question_kind
-from rag.query import Query
-from rag.references import QueryRefs, article_refs
-from rag.types import Answer
 from tests.rag.test_amendments import DOC, NEW, OLD, record, two_versions
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from rag.amendments import Unit as CUnit
-from rag.amendments import (
+from civicrag.rag.amendments import Unit as CUnit
+from civicrag.rag.amendments import (
     VersionError,
     align_units,
     amendment_notes,
@@ -19,8 +18,8 @@ from rag.amendments import (
     versions,
     word_diff,
 )
-from rag.catalogue import Catalogue
-from rag.types import ChunkRecord
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.types import ChunkRecord
 
 DOC = "9000001"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from civicrag.ingest.parsing.korean import canonical_article
 
 from civicrag.settings import load_settings
-from ingest.parsing.korean import canonical_article
 
 pytestmark = pytest.mark.corpus
 
@@ -29,8 +29,8 @@ _HEADING = re.compile(r"^#####\s*(제\d+조)")
 
 @pytest.fixture(scope="module")
 def versions_index(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from ingest.pipeline import ingest_paths
-    from rag.service import RagService
+    from civicrag.ingest.pipeline import ingest_paths
+    from civicrag.rag.service import RagService
 
     settings = load_settings(None, data_dir=tmp_path_factory.mktemp("amendments-corpus"))
     report = ingest_paths(settings, [shared_corpus / "ko" / "versions" / doc for doc in (TAXI, CHIEFS)])
@@ -63,7 +63,7 @@ def _added_lines(shared_corpus: Path, doc: str) -> list[tuple[str, str]]:
 
 
 def test_taxi_rule_comparison_marks_exactly_the_added_paragraphs(versions_index: Any, shared_corpus: Path) -> None:
-    from rag.amendments import compare
+    from civicrag.rag.amendments import compare
 
     added = _added_lines(shared_corpus, TAXI)
     # What the files say: four 항 marked <신설 2025. 6. 13.>, and the amendment's 부칙 entry.
@@ -90,7 +90,7 @@ def test_taxi_rule_comparison_marks_exactly_the_added_paragraphs(versions_index:
 def test_chiefs_rule_shows_what_its_reconstruction_left(versions_index: Any, shared_corpus: Path) -> None:
     """2117732's ⑥ is an amendment's new 항 whose ``<신설 2025.7.11.>`` stood on a line of its own: the older file
     lost only that line, so ⑥ shows as changed by exactly that note; ④ is the added 항."""
-    from rag.amendments import compare, inline_diff
+    from civicrag.rag.amendments import compare, inline_diff
 
     added = _added_lines(shared_corpus, CHIEFS)
     assert [line for _a, line in added] == [

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from civicrag.rag.attachments import best_attachment
+from civicrag.rag.catalogue import _attachment_titles
+from civicrag.rag.evidence import EvidenceScorer
+from civicrag.rag.facts import states_number
+from civicrag.rag.types import ChunkRecord, ScoredChunk
 
 from civicrag.settings import load_settings
-from rag.attachments import best_attachment
-from rag.catalogue import _attachment_titles
-from rag.evidence import EvidenceScorer
-from rag.facts import states_number
-from rag.types import ChunkRecord, ScoredChunk
 
 RENTAL_RULE = """---
 자치법규ID: '9100077'
@@ -94,8 +94,8 @@ def test_best_attachment_is_the_table_sharing_most_of_the_question() -> None:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A one-rule index; threshold 1.0 refuses every question, so the refusal's wording is what is tested."""
-    from ingest.pipeline import ingest_paths
-    from rag.service import RagService
+    from civicrag.ingest.pipeline import ingest_paths
+    from civicrag.rag.service import RagService
 
     root = tmp_path_factory.mktemp("attachments")
     docs = root / "docs"

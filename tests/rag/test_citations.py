@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+from civicrag.rag.answer.extractive import ExtractiveAnswerer
+from civicrag.rag.evidence import UnitScore
+from civicrag.rag.types import Answer, Answerability, ChunkRecord, Citation, ScoredChunk
+
 from civicrag.legal.units import split_units
-from rag.answer.extractive import ExtractiveAnswerer
-from rag.evidence import UnitScore
-from rag.types import Answer, Answerability, ChunkRecord, Citation, ScoredChunk
 
 TEXT = """제7조(주차요금의 감면)
 ① 도지사는 다음 각 호의 자동차에 대하여 주차요금의 100분의 50을 감면한다.

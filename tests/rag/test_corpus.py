@@ -17,8 +17,8 @@ DOCS = ("2179433", "2117319", "2229316")  # 4·3 holiday; duty rules (shifted he
 
 @pytest.fixture(scope="module")
 def corpus_service(shared_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from ingest.pipeline import ingest_paths
-    from rag.service import RagService
+    from civicrag.ingest.pipeline import ingest_paths
+    from civicrag.rag.service import RagService
 
     settings = load_settings(None, data_dir=tmp_path_factory.mktemp("rag-corpus"))
     report = ingest_paths(settings, [shared_corpus / "ko" / "jeju" / f"{doc}.md" for doc in DOCS])

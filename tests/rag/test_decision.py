@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-
-from rag.catalogue import Catalogue
-from rag.decision import Decider
-from rag.evidence import EvidenceScorer
-from rag.query import Query
-from rag.references import QueryRefs
-from rag.types import ChunkRecord, ScoredChunk
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.decision import Decider
+from civicrag.rag.evidence import EvidenceScorer
+from civicrag.rag.query import Query
+from civicrag.rag.references import QueryRefs
+from civicrag.rag.types import ChunkRecord, ScoredChunk
 
 
 class Models:

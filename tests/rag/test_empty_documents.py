@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.empty_documents import EmptyDocuments
+from civicrag.rag.language import phrase
+from civicrag.rag.references import DocumentNames
+from civicrag.rag.types import ChunkRecord
 
 from civicrag.settings import load_settings
-from rag.catalogue import Catalogue
-from rag.empty_documents import EmptyDocuments
-from rag.language import phrase
-from rag.references import DocumentNames
-from rag.types import ChunkRecord
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rag"
 
@@ -39,8 +39,8 @@ EN_NO_BODY = f"---\ntitle: {EN_TITLE}\nkind: ordinance\n---\n"
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The fixture regulations, a service loaded over them, then an ingest that adds two bodiless files."""
-    from ingest.pipeline import ingest_paths
-    from rag.service import RagService
+    from civicrag.ingest.pipeline import ingest_paths
+    from civicrag.rag.service import RagService
 
     root = tmp_path_factory.mktemp("empty-docs")
     docs = root / "docs"

@@ -56,7 +56,7 @@ def llm_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def llm_service(rag_settings: Settings, llm_url: str, service: Any) -> Iterator[Any]:
-    from rag.service import RagService
+    from civicrag.rag.service import RagService
 
     settings = rag_settings.model_copy(update={"llm_base_url": llm_url, "llm_model": "fake"})
     svc = RagService(settings, store=service.store, embedder=service.embedder)
@@ -98,7 +98,7 @@ def test_the_model_may_decline(llm_service: Any) -> None:
 
 
 def test_unreachable_endpoint_falls_back_to_extractive(rag_settings: Settings, service: Any) -> None:
-    from rag.service import RagService
+    from civicrag.rag.service import RagService
 
     settings = rag_settings.model_copy(update={"llm_base_url": "http://127.0.0.1:9/v1", "llm_timeout_s": 2.0})
     svc = RagService(settings, store=service.store, embedder=service.embedder)

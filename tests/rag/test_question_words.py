@@ -6,7 +6,7 @@ from __future__ import annotations
 def test_every_question_word_group_says_where_it_comes_from() -> None:
     import tomllib
 
-    from rag.retrieval import QUESTION_WORDS_PATH, question_words
+    from civicrag.rag.retrieval import QUESTION_WORDS_PATH, question_words
 
     groups = tomllib.loads(QUESTION_WORDS_PATH.read_text(encoding="utf-8"))["group"]
     assert groups and all(g.get("source", "").strip() and g.get("words") for g in groups)

@@ -6,12 +6,12 @@ import warnings
 from pathlib import Path
 
 import pytest
+from civicrag.ingest.pipeline import ingest_paths
+from civicrag.ingest.store import IndexStore
+from civicrag.ingest.store.lexical import LexicalIndex
+from civicrag.rag.service import RagService
 
 from civicrag.settings import Settings, load_settings
-from ingest.pipeline import ingest_paths
-from ingest.store import IndexStore
-from ingest.store.lexical import LexicalIndex
-from rag.service import RagService
 from tests.ingest.test_pipeline import PARKING, WASTE
 
 

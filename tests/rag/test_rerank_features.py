@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from civicrag.legal.units import split_units, unit_context
-from rag.catalogue import Catalogue
-from rag.rerank.candidates import CandidateUnit, UnitVectors, group
-from rag.rerank.features import (
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.rerank.candidates import CandidateUnit, UnitVectors, group
+from civicrag.rag.rerank.features import (
     ANSWER_FEATURES,
     CANDIDATE_FEATURES,
     UNIT_FEATURES,
@@ -17,7 +15,9 @@ from rag.rerank.features import (
     candidate_features,
     unit_features,
 )
-from rag.types import ChunkRecord, ScoredChunk
+from civicrag.rag.types import ChunkRecord, ScoredChunk
+
+from civicrag.legal.units import split_units, unit_context
 
 WEIGHTS = {"경차": 2.0, "주차요금": 1.0, "감면": 1.0, "당직": 1.0}
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from rag.types import ChunkRecord, ScoredChunk
+from civicrag.rag.types import ChunkRecord, ScoredChunk
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +36,7 @@ def _chunk(i: int, text: str, pinned: bool = False) -> ScoredChunk:
 
 
 def test_cross_encoder_reorders_but_keeps_pinned_first(tiny_cross_encoder: Path) -> None:
-    from rag.extras import CrossEncoderReranker
+    from civicrag.rag.extras import CrossEncoderReranker
 
     reranker = CrossEncoderReranker(str(tiny_cross_encoder), top=3)
     chunks = [
@@ -50,8 +49,9 @@ def test_cross_encoder_reorders_but_keeps_pinned_first(tiny_cross_encoder: Path)
 
 
 def test_missing_cross_encoder_is_a_configuration_error(tmp_path: Path) -> None:
+    from civicrag.rag.extras import CrossEncoderReranker
+
     from civicrag.settings import ConfigError
-    from rag.extras import CrossEncoderReranker
 
     with pytest.raises(ConfigError):
         CrossEncoderReranker(str(tmp_path / "nope"))

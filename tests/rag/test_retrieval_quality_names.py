@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-
-from ingest.store.lexical import Tokenizer
-from rag.catalogue import Catalogue
-from rag.followup import FollowupRewriter
-from rag.references import DocumentNames
-from rag.types import ChunkRecord, Message
+from civicrag.ingest.store.lexical import Tokenizer
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.followup import FollowupRewriter
+from civicrag.rag.references import DocumentNames
+from civicrag.rag.types import ChunkRecord, Message
 
 
 def _split(text: str) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 
 def _decisive_quote(result: Any) -> str:
     """The answer's first lines: the unit that states what was asked, before "조문 전체" / "The whole provision"."""
-    from rag.language import phrase
+    from civicrag.rag.language import phrase
 
     head = result.answer
     for language in ("ko", "en"):

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from rag.scope import Jurisdictions
+from civicrag.rag.scope import Jurisdictions
 
 VALUES = ["제주특별자치도", "City of Somerville, Massachusetts (US)", "District of Columbia (US)"]
 
@@ -35,7 +34,7 @@ def test_named_jurisdictions(jurisdictions: Jurisdictions, question: str, expect
 def test_every_alias_entry_says_where_it_comes_from() -> None:
     import tomllib
 
-    from rag.scope import ALIASES_PATH
+    from civicrag.rag.scope import ALIASES_PATH
 
     entries = tomllib.loads(ALIASES_PATH.read_text(encoding="utf-8"))["alias"]
     assert entries and all(e.get("source", "").strip() and e.get("names") and e.get("jurisdiction") for e in entries)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
-from rag.types import Result
+from civicrag.rag.types import Result
 
 
 def _top(result: Result) -> tuple[str, str]:
@@ -151,8 +150,9 @@ def test_result_json_shape_and_stream(service: Any) -> None:
 
 
 def test_an_empty_index_says_so(tmp_path: Any, service: Any) -> None:
+    from civicrag.rag.service import RagService
+
     from civicrag.settings import load_settings
-    from rag.service import RagService
 
     empty = RagService(load_settings(None, data_dir=tmp_path), embedder=service.embedder)
     try:

@@ -6,17 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from civicrag.ingest.chunking import chunk_document
+from civicrag.ingest.loaders import LoadLimits, load_file
+from civicrag.ingest.parsing import parse_document
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.query import Query
+from civicrag.rag.references import ArticleRef, QueryRefs
+from civicrag.rag.statutes import StatuteIndex, asks_for_basis, indexed_documents, statute_answerer
+from civicrag.rag.structured import FACTORIES
+from civicrag.rag.types import ChunkRecord, Message
 
 from civicrag.settings import load_settings
-from ingest.chunking import chunk_document
-from ingest.loaders import LoadLimits, load_file
-from ingest.parsing import parse_document
-from rag.catalogue import Catalogue
-from rag.query import Query
-from rag.references import ArticleRef, QueryRefs
-from rag.statutes import StatuteIndex, asks_for_basis, indexed_documents, statute_answerer
-from rag.structured import FACTORIES
-from rag.types import ChunkRecord, Message
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "statutes"
 PARKING, PARKING_RULE, WASTE, OUTSOURCING = "9200001", "9200002", "9200003", "9200004"

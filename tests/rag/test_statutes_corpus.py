@@ -6,17 +6,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from civicrag.ingest.chunking import chunk_document
+from civicrag.ingest.documents import IngestError
+from civicrag.ingest.loaders import LoadLimits, load_file
+from civicrag.ingest.parsing import parse_document
+from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.query import Query
+from civicrag.rag.references import QueryRefs
+from civicrag.rag.statutes import StatuteIndex, statute_answerer
+from civicrag.rag.types import Answer, ChunkRecord
 
 from civicrag.settings import load_settings
-from ingest.chunking import chunk_document
-from ingest.documents import IngestError
-from ingest.loaders import LoadLimits, load_file
-from ingest.parsing import parse_document
-from rag.catalogue import Catalogue
-from rag.query import Query
-from rag.references import QueryRefs
-from rag.statutes import StatuteIndex, statute_answerer
-from rag.types import Answer, ChunkRecord
 
 pytestmark = pytest.mark.corpus
 

@@ -19,7 +19,7 @@ PARKING_TITLE = "가상특별자치도 주차장 설치 및 관리 조례"
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    from ingest.pipeline import ingest_paths
+    from civicrag.ingest.pipeline import ingest_paths
 
     settings = load_settings(None, data_dir=tmp_path_factory.mktemp("statutes-data"))
     report = ingest_paths(settings, [FIXTURES])
@@ -30,7 +30,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 @pytest.fixture(scope="module")
 def service(settings: Settings) -> Iterator[object]:
-    from rag.service import RagService
+    from civicrag.rag.service import RagService
 
     svc = RagService(settings)
     yield svc
@@ -38,7 +38,7 @@ def service(settings: Settings) -> Iterator[object]:
 
 
 def test_ingested_chunks_carry_references(settings: Settings) -> None:
-    from ingest.store.manifest import Manifest
+    from civicrag.ingest.store.manifest import Manifest
 
     manifest = Manifest(settings.manifest_path)
     try:

@@ -13,8 +13,8 @@ TRAINING = Path(__file__).resolve().parent.parent / "fixtures" / "training"
 
 
 def _train(settings: Settings, out: Path) -> dict[str, object]:
-    from eval.train import train
-    from rag.service import RagService
+    from civicrag.eval.train import train
+    from civicrag.rag.service import RagService
 
     service = RagService(settings)  # its own instance: training swaps the models it decides with
     try:
@@ -46,8 +46,8 @@ def test_only_train_questions_fit_and_dev_chooses_the_threshold(artefacts: tuple
 
 
 def test_the_artefact_round_trips(artefacts: tuple[Path, Path, dict], rag_settings: Settings) -> None:
-    from rag.rerank.features import CANDIDATE_FEATURES
-    from rag.rerank.model import DecisionModels
+    from civicrag.rag.rerank.features import CANDIDATE_FEATURES
+    from civicrag.rag.rerank.model import DecisionModels
 
     first, _, meta = artefacts
     models = DecisionModels.load(first)
@@ -63,7 +63,7 @@ def test_an_artefact_for_other_features_is_refused(artefacts: tuple[Path, Path, 
     import json
     import shutil
 
-    from rag.rerank.model import ArtefactError, DecisionModels
+    from civicrag.rag.rerank.model import ArtefactError, DecisionModels
 
     copy = tmp_path / "old"
     shutil.copytree(artefacts[0], copy)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from civicrag.rag.facts import defers, question_kind, states_fact
+from civicrag.rag.fusion import fuse
+from civicrag.rag.language import detect_language
+from civicrag.rag.references import article_refs, loose_key
+
 from civicrag.legal.units import split_units
-from rag.facts import defers, question_kind, states_fact
-from rag.fusion import fuse
-from rag.language import detect_language
-from rag.references import article_refs, loose_key
 
 
 def test_rrf_rewards_agreement_between_legs() -> None:
@@ -52,7 +53,7 @@ def test_units_keep_items_under_their_lead_in() -> None:
 
 
 def test_zoning_numbers_are_references_but_amounts_and_dates_are_not() -> None:
-    from rag.references import article_refs
+    from civicrag.rag.references import article_refs
 
     assert [r.label for r in article_refs("what does zoning 11.2.1 say")] == ["11.2.1"]
     assert [r.label for r in article_refs("section 10.5.1 of the zoning ordinance")] == ["§ 10.5.1", "10.5.1"]

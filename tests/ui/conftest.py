@@ -90,7 +90,7 @@ class Server:
 
 
 def make_settings(data_dir: Path, sources: Path, **extra: Any) -> Settings:
-    from ui.auth import hash_password
+    from civicrag.ui.auth import hash_password
 
     users = {
         # Few bcrypt rounds: the tests log in often; production hashes use the default (12).
@@ -115,7 +115,7 @@ def ui_sources(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def ui_settings(tmp_path_factory: pytest.TempPathFactory, ui_sources: Path) -> Settings:
-    from ingest.pipeline import ingest_paths
+    from civicrag.ingest.pipeline import ingest_paths
 
     settings = make_settings(tmp_path_factory.mktemp("ui-data"), ui_sources)
     report = ingest_paths(settings, [ui_sources])
@@ -129,7 +129,7 @@ def gap_settings(tmp_path_factory: pytest.TempPathFactory, ui_settings: Settings
     question (answer_threshold 1.0): which questions are refused does not hang on the refusal model."""
     import sqlite3
 
-    from ingest.pipeline import ingest_paths
+    from civicrag.ingest.pipeline import ingest_paths
 
     sources = tmp_path_factory.mktemp("gap-sources")
     for path in ui_sources.iterdir():
@@ -160,8 +160,7 @@ def gap_server(gap_settings: Settings) -> Iterator[Server]:
 def running_server(settings: Settings, port: int | None = None) -> Iterator[Server]:
     """Serve ``create_app(settings)`` with uvicorn in a thread on a loopback port until the block ends."""
     import uvicorn
-
-    from ui.server import create_app
+    from civicrag.ui.server import create_app
 
     app = create_app(settings)
     port = port or free_port()
@@ -254,7 +253,7 @@ PARKING_NEW = PARKING_HEAD.format(date="2024-07-01") + """##### 제3조 (주차�
 
 @pytest.fixture(scope="session")
 def amend_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    from ingest.pipeline import ingest_paths
+    from civicrag.ingest.pipeline import ingest_paths
 
     sources = tmp_path_factory.mktemp("amend-sources")
     (sources / "9100050").mkdir()

@@ -6,10 +6,10 @@ import re
 
 import httpx
 import pytest
+from civicrag.ui.amendments import ComparisonLinks, anchor, compare_cell, comparison_page
+from civicrag.ui.render import sources_html
 
 from tests.ui.conftest import Server
-from ui.amendments import ComparisonLinks, anchor, compare_cell, comparison_page
-from ui.render import sources_html
 
 
 def test_the_page_needs_a_login(amend_server: Server) -> None:
@@ -96,7 +96,8 @@ def test_links_only_for_documents_with_several_versions(amend_server: Server) ->
 
 
 def test_page_text_is_escaped() -> None:
-    from rag.amendments import Comparison, Version, compare_provisions, provisions, regex_words
+    from civicrag.rag.amendments import Comparison, Version, compare_provisions, provisions, regex_words
+
     from tests.rag.test_amendments import record
 
     old = provisions([record("2020-01-01", 0, "제1조", "제1조(목적)\n<script>alert(1)</script> 목적")])

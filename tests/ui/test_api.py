@@ -172,7 +172,7 @@ def test_pdf_originals_open_inline_at_the_cited_page(server: Server, http: httpx
                      auth=bob).json()
     cited = data["citations"] or data["related"]
     assert cited and cited[0]["doc_id"] == "noise.pdf" and cited[0]["page"] >= 1
-    from ui.render import original_url
+    from civicrag.ui.render import original_url
 
     url = original_url(cited[0])
     assert url.endswith(f"#page={cited[0]['page']}")
@@ -202,9 +202,8 @@ def test_openapi_docs_are_served_offline(http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("https_only", [False, True])
 def test_login_cookie_is_secure_only_when_configured(ui_settings: Any, https_only: bool) -> None:
+    from civicrag.ui.server import create_app
     from fastapi.testclient import TestClient
-
-    from ui.server import create_app
 
     settings = ui_settings.model_copy(update={"session_https_only": https_only})
     with TestClient(create_app(settings, with_ui=False), follow_redirects=False) as client:
@@ -215,9 +214,8 @@ def test_login_cookie_is_secure_only_when_configured(ui_settings: Any, https_onl
 
 
 def test_open_demo_mode_needs_no_login_but_keeps_admin_closed(ui_settings: Any) -> None:
+    from civicrag.ui.server import create_app
     from fastapi.testclient import TestClient
-
-    from ui.server import create_app
 
     settings = ui_settings.model_copy(update={"auth_mode": "open-demo", "users": {}})
     with TestClient(create_app(settings, with_ui=False)) as client:
@@ -228,8 +226,9 @@ def test_open_demo_mode_needs_no_login_but_keeps_admin_closed(ui_settings: Any) 
 
 
 def test_users_mode_without_users_is_a_config_error(ui_settings: Any) -> None:
+    from civicrag.ui.server import create_app
+
     from civicrag.settings import ConfigError
-    from ui.server import create_app
 
     with pytest.raises(ConfigError, match="no users"):
         create_app(ui_settings.model_copy(update={"users": {}}), with_ui=False)

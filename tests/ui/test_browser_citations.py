@@ -61,7 +61,7 @@ def fee_table_docx() -> bytes:
 
 @pytest.fixture(scope="module")
 def citations_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    from ingest.pipeline import ingest_paths
+    from civicrag.ingest.pipeline import ingest_paths
 
     sources = tmp_path_factory.mktemp("citation-sources")
     ordinance = (RAG_FIXTURES / "ko" / "9100001.md").read_text(encoding="utf-8")

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from civicrag.ui.gaps import gap_log_path
 
 from tests.ui.conftest import CHROMIUM, Server
-from ui.gaps import gap_log_path
 
 pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")

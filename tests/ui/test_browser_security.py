@@ -52,7 +52,7 @@ def other_sites() -> Iterator[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def victim(tmp_path_factory: pytest.TempPathFactory, other_sites: tuple[str, str]) -> Iterator[Server]:
-    from ingest.pipeline import ingest_paths
+    from civicrag.ingest.pipeline import ingest_paths
 
     sources = tmp_path_factory.mktemp("victim-sources")
     shutil.copy(RAG_FIXTURES / "en" / "town-code.md", sources / "town-code.md")

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not
 
 @pytest.fixture(scope="module")
 def statute_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    from ingest.pipeline import ingest_paths
+    from civicrag.ingest.pipeline import ingest_paths
 
     sources = tmp_path_factory.mktemp("statute-sources")
     for path in FIXTURES.glob("*.md"):

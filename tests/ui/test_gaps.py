@@ -19,12 +19,12 @@ from typing import Any
 
 import httpx
 import pytest
+from civicrag.rag.language import phrase
+from civicrag.ui.gaps import CSV_COLUMNS, GapLog, gap_log_path, gap_record, iso_week, named_in_refusal, report_csv
 from typer.testing import CliRunner
 
 from civicrag.cli import app as cli
-from rag.language import phrase
 from tests.ui.conftest import Server
-from ui.gaps import CSV_COLUMNS, GapLog, gap_log_path, gap_record, iso_week, named_in_refusal, report_csv
 
 SLOPE_Q = "경사도 산정방법은 어떻게 되나요?"
 HOURS_Q = "주차장 운영시간은 몇 시부터 몇 시까지인가요?"
@@ -49,7 +49,7 @@ def _clear(settings: Any) -> None:
 def logged(gap_server: Server) -> Iterator[dict[str, Any]]:
     """Seven questions: four refused over REST (bob ×3, alice), one with `civicrag ask --log`, and in the
     chat a refused answer given a 👎 (one row) and an answered one given a 👎; one 👎 taken back."""
-    from rag.service import RagService
+    from civicrag.rag.service import RagService
 
     # Questions that name no provision: one that does ("제9조") is answered whatever the threshold.
     settings = gap_server.settings

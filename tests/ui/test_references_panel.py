@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
+from civicrag.ui.render import references_html, sources_html
+
 from civicrag.legal.references import name_key
-from ui.render import references_html, sources_html
 
 REFS = [
     {"name": "주차장법", "kind": "statute", "article": "제9조"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from ui.render import copy_text, original_url, sources_html
+from civicrag.ui.render import copy_text, original_url, sources_html
 
 FORMAL = "「가상특별자치도 주차장 설치 및 관리 조례」 제7조의2제2항 (시행 2024. 1. 1.)"
 ARTICLE = {

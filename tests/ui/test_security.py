@@ -90,9 +90,8 @@ def test_same_origin_browsers_and_basic_api_clients_pass(server: Server, alice: 
 
 
 def test_listed_origins_get_credentialed_cors(ui_settings: Any) -> None:
+    from civicrag.ui.server import create_app
     from fastapi.testclient import TestClient
-
-    from ui.server import create_app
 
     intranet = "https://intranet.city.example"
     settings = ui_settings.model_copy(update={"allowed_origins": [intranet]})
@@ -146,7 +145,7 @@ def test_upload_of_sent_bytes_still_works(server: Server) -> None:
 @pytest.fixture
 def fresh_app(tmp_path: Path) -> Any:
     """An app without the UI over an empty data folder: its own sessions and login failures."""
-    from ui.server import create_app
+    from civicrag.ui.server import create_app
 
     return create_app(make_settings(tmp_path / "data", tmp_path), with_ui=False)
 
@@ -165,7 +164,7 @@ def _login(client: Any, user: str, password: str) -> Any:
 
 
 def test_password_checks_run_off_the_event_loop(fresh_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ui.auth import Users
+    from civicrag.ui.auth import Users
 
     on_loop: list[bool] = []
     verify = Users.verify
@@ -224,7 +223,7 @@ def test_logins_are_throttled_per_client_address(fresh_app: Any) -> None:
 def test_concurrent_attempts_cannot_slip_past_the_throttle(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from ui.sessions import LoginThrottle
+    from civicrag.ui.sessions import LoginThrottle
 
     throttle = LoginThrottle(tmp_path / "auth.sqlite3", after=5, base_s=1.0, max_s=900.0, window_s=3600.0)
     throttle.clock = lambda: 5000.0
@@ -238,7 +237,7 @@ def test_concurrent_attempts_cannot_slip_past_the_throttle(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(("failures", "delay"), [(4, 0.0), (5, 1.0), (6, 2.0), (8, 8.0), (30, 900.0)])
 def test_throttle_delay_doubles_after_five_failures_up_to_the_cap(failures: int, delay: float) -> None:
-    from ui.sessions import login_delay
+    from civicrag.ui.sessions import login_delay
 
     assert login_delay(failures, after=5, base_s=1.0, max_s=900.0) == delay
 
@@ -289,7 +288,7 @@ def test_console_lists_and_ends_sessions(server: Server) -> None:
 
 
 def test_sessions_expire_and_outlive_a_restart(tmp_path: Path) -> None:
-    from ui.server import create_app
+    from civicrag.ui.server import create_app
 
     settings = make_settings(tmp_path / "data", tmp_path, session_max_age_s=60)
     with _client(create_app(settings, with_ui=False)) as first:

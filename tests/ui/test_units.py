@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from civicrag.ui.admin import UploadError, safe_filename, save_upload
+from civicrag.ui.auth import hash_password
+from civicrag.ui.feedback import FeedbackStore
+from civicrag.ui.render import answer_markdown, highlight, original_url, sources_html
 
 from civicrag.settings import load_settings
-from ui.admin import UploadError, safe_filename, save_upload
-from ui.auth import hash_password
-from ui.feedback import FeedbackStore
-from ui.render import answer_markdown, highlight, original_url, sources_html
 
 
 def test_answer_markdown_keeps_layout_and_escapes_text() -> None:
@@ -76,7 +76,7 @@ def test_save_upload_limits(tmp_path: Path) -> None:
 
 
 def test_password_hashes_verify(tmp_path: Path) -> None:
-    from ui.auth import Users
+    from civicrag.ui.auth import Users
 
     settings = load_settings(
         None, data_dir=tmp_path,

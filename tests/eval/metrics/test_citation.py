@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import pytest
-
-from eval.metrics.citation import citation_scores
+from civicrag.eval.metrics.citation import citation_scores
 
 G1, G2, X = ("d", "제5조"), ("d", "제7조"), ("d", "제9조")
 

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import pytest
-
-from eval.metrics.facts import fact_matches, fact_recall, korean_number, normalise
+from civicrag.eval.metrics.facts import fact_matches, fact_recall, korean_number, normalise
 
 
 @pytest.mark.parametrize(

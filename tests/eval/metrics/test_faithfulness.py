@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from eval.metrics.faithfulness import faithfulness, parse_verdict
+from civicrag.eval.metrics.faithfulness import faithfulness, parse_verdict
 
 
 class FakeJudge:

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
-from eval.metrics.base import mean, percentile, rate
-from eval.metrics.latency import latency_scores
+from civicrag.eval.metrics.base import mean, percentile, rate
+from civicrag.eval.metrics.latency import latency_scores
 
 
 def test_percentiles_interpolate_like_numpy() -> None:

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import pytest
-
-from eval.metrics.refusal import refusal_scores
+from civicrag.eval.metrics.refusal import refusal_scores
 
 
 def test_known_values() -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from eval.metrics.retrieval import dedupe, gold_ranks, hit_at, mrr_at, ndcg_at, recall_at, retrieval_scores
+from civicrag.eval.metrics.retrieval import dedupe, gold_ranks, hit_at, mrr_at, ndcg_at, recall_at, retrieval_scores
 
 A, B, C, D, E = ("d1", "제1조"), ("d1", "제2조"), ("d2", "제1조"), ("d2", "제5조"), ("d3", "§ 2-1")
 

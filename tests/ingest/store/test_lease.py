@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from civicrag.ingest.store.lease import INGEST, Lease, LeaseBusy, LeaseLost, live_holder, process_start
+from civicrag.ingest.store.manifest import FileRow, Manifest
 
-from ingest.store.lease import INGEST, Lease, LeaseBusy, LeaseLost, live_holder, process_start
-from ingest.store.manifest import FileRow, Manifest
 from tests.ingest.store.test_manifest import _add, _chunks, _doc
 
 
@@ -118,8 +118,9 @@ def test_snapshot_reads_one_generation_while_another_connection_commits(path: Pa
 
 
 def test_recover_leaves_the_pending_version_of_a_live_writer(tmp_path: Path) -> None:
+    from civicrag.ingest.store import IndexStore
+
     from civicrag.settings import load_settings
-    from ingest.store import IndexStore
 
     settings = load_settings(data_dir=tmp_path / "data")
     store = IndexStore(settings)

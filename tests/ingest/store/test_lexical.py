@@ -1,8 +1,7 @@
 from pathlib import Path
 
 import pytest
-
-from ingest.store.lexical import LexicalIndex, Tokenizer
+from civicrag.ingest.store.lexical import LexicalIndex, Tokenizer
 
 
 @pytest.fixture(scope="module")

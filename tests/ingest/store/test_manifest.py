@@ -1,9 +1,8 @@
 from pathlib import Path
 
 import pytest
-
-from ingest.documents import Chunk, Document
-from ingest.store.manifest import FileRow, Manifest
+from civicrag.ingest.documents import Chunk, Document
+from civicrag.ingest.store.manifest import FileRow, Manifest
 
 
 def _doc(effective: str | None, text: str = "본문") -> Document:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from civicrag.ingest.documents import Chunk
+from civicrag.ingest.store.vectors import VectorIndex, collection_name, open_chroma_client
 
 from civicrag.settings import ConfigError, Settings, load_settings
-from ingest.documents import Chunk
-from ingest.store.vectors import VectorIndex, collection_name, open_chroma_client
 from tests.conftest import free_port
 
 

@@ -22,8 +22,6 @@ from any other origin gets a 400 without CORS headers here, and any CORS header 
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -125,31 +123,6 @@ async def _respond(send: Send, status: int, payload: dict[str, str]) -> None:
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
-
-
-# -- text a question may carry -----------------------------------------------------------------
-_SURROGATE = re.compile("[\ud800-\udfff]")
-# C0/C1 controls but tab and newline, and the bidirectional embedding/override/isolate controls
-# (they can make displayed text read differently from what it is).
-_STRIPPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-class TextError(ValueError):
-    """Text that cannot be accepted, with a message fit for the user."""
-
-
-def clean_text(value: str) -> str:
-    """NFC-normalised text without control characters; TextError for a lone surrogate or a NUL.
-
-    A lone surrogate (half of a UTF-16 pair, e.g. JSON ``"\\ud800"``) cannot be encoded as UTF-8,
-    and a NUL is never part of a question: both are refused rather than silently dropped.
-    """
-    if (found := _SURROGATE.search(value)) is not None:
-        raise TextError(f"text contains a lone surrogate (U+{ord(found.group()):04X}), which is not a character; "
-                        "send valid UTF-8")
-    if "\x00" in value:
-        raise TextError("text contains a NUL character (U+0000)")
-    return _STRIPPED.sub("", unicodedata.normalize("NFC", value))
 
 
 def encodable(value: object) -> object:

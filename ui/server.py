@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 import anyio
 from civicrag.ingest.store.lease import INGEST, live_holder
+from civicrag.rag.request import TextError, clean_text
 from civicrag.ui.admin import AdminOps, documents_table
 from civicrag.ui.amendments import routes as amendment_routes
 from civicrag.ui.auth import DEMO_USER, SESSION_KEY, User, Users
@@ -35,7 +36,7 @@ from civicrag.ui.originals import (
     original_file,
     render_original,
 )
-from civicrag.ui.security import OriginGuard, TextError, clean_text, encodable
+from civicrag.ui.security import OriginGuard, encodable
 from civicrag.ui.sessions import LoginThrottle, Refusal, SessionStore
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 from civicrag.ingest.loaders import SUPPORTED_SUFFIXES
+from civicrag.rag.request import TextError, clean_text
 from civicrag.ui.admin import UploadError, documents_table, failures_table, save_upload
 from civicrag.ui.amendments import ComparisonLinks, compare_cell
 from civicrag.ui.auth import User
@@ -32,7 +33,6 @@ from civicrag.ui.render import (
     sources_html,
     t,
 )
-from civicrag.ui.security import TextError, clean_text
 
 from civicrag.legal.citation import department_names
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from pydantic import ValidationError
-
 from civicrag.rag.request import AskRequest, RequestError, TextError, clean_text
+from pydantic import ValidationError
 
 
 def test_question_is_normalised_and_stripped() -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from civicrag.settings import ConfigError, Settings, load_settings
 
@@ -45,8 +46,14 @@ def _settings(config: Path | None, data_dir: Path | None) -> Settings:
     try:
         return load_settings(config, data_dir=data_dir)
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        _error(str(exc))
         raise typer.Exit(2) from exc
+
+
+def _error(message: str) -> None:
+    """An error line on stderr. The message is text, never markup: a "[users]" or "[draft].md" in it would
+    otherwise be read as a Rich style tag and vanish."""
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
 
 
 def _print_json(obj: Any) -> None:
@@ -78,7 +85,7 @@ def ingest(
     settings = _settings(config, data_dir)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        err.print(f"[red]error:[/red] no such file or folder: {', '.join(missing)}", highlight=False)
+        _error(f"no such file or folder: {', '.join(missing)}")
         raise typer.Exit(2)
     wait_s = settings.ingest_wait_s if wait is None else wait
     try:
@@ -87,10 +94,10 @@ def ingest(
         else:
             report, server = _run_ingest(settings, paths, prune, dry_run, wait_s)
     except (ConfigError, LeaseBusy, IngestRefused) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        _error(str(exc))
         raise typer.Exit(2) from exc
     except LeaseLost as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        _error(str(exc))
         raise typer.Exit(1) from exc
     if as_json:
         _print_json(report.to_dict())
@@ -115,7 +122,8 @@ def _run_ingest(
     from civicrag.ingest.pipeline import ingest_paths
 
     def waiting(holder: Any) -> None:
-        err.print(f"waiting for the ingest running since {holder.started} (pid {holder.pid}) ...", highlight=False)
+        err.print(f"waiting for the ingest running since {holder.started} (pid {holder.pid}) ...", markup=False,
+                  highlight=False)
 
     if dry_run or settings.chroma_host:  # a dry run opens no Chroma; a Chroma server takes any process
         return ingest_paths(settings, paths, prune=prune, dry_run=dry_run, progress=progress, wait=wait,
@@ -133,7 +141,7 @@ def _ingest_with_progress(
 
     with Progress(
         TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("{task.description}"), console=err, transient=True,
+        TextColumn("{task.description}", markup=False), console=err, transient=True,  # a file name, not markup
     ) as bar:
         task = bar.add_task("", total=None)
 
@@ -156,7 +164,7 @@ def status(
     try:
         store = IndexStore(settings)
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        _error(str(exc))
         raise typer.Exit(2) from exc
     try:
         info = store.status()
@@ -205,30 +213,30 @@ def ask(
     from civicrag.rag.service import RagService
 
     if (question is None) == (jsonl is None):
-        err.print("[red]error:[/red] give either a QUESTION or --jsonl FILE", highlight=False)
+        _error("give either a QUESTION or --jsonl FILE")
         raise typer.Exit(2)
     parsed: dict[str, str] = {}
     for item in filters or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            err.print(f"[red]error:[/red] --filter wants key=value, got {item!r}", highlight=False)
+            _error(f"--filter wants key=value, got {item!r}")
             raise typer.Exit(2)
         parsed[key.strip()] = value.strip()
     if as_of:
         try:
             date.fromisoformat(as_of)
         except ValueError as exc:
-            err.print(f"[red]error:[/red] --as-of wants YYYY-MM-DD, got {as_of!r}", highlight=False)
+            _error(f"--as-of wants YYYY-MM-DD, got {as_of!r}")
             raise typer.Exit(2) from exc
     if jsonl is not None and not jsonl.is_file():
-        err.print(f"[red]error:[/red] no such file: {jsonl}", highlight=False)
+        _error(f"no such file: {jsonl}")
         raise typer.Exit(2)
     settings = _settings(config, data_dir)
     try:
         service = RagService(settings)
         service.load()
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        _error(str(exc))
         raise typer.Exit(2) from exc
     gaps = _cli_gap_log(settings) if log_gaps else None
     try:
@@ -338,13 +346,13 @@ def diff(
 
     settings = _settings(config, data_dir)
     if not settings.manifest_path.is_file():
-        err.print(f"[red]error:[/red] no index in {settings.data_dir} (run civicrag ingest first)", highlight=False)
+        _error(f"no index in {settings.data_dir} (run civicrag ingest first)")
         raise typer.Exit(2)
     manifest = Manifest(settings.manifest_path)
     try:
         comparison = compare(Catalogue.load(manifest), doc_id, from_, to)
     except VersionError as exc:
-        err.print(f"[red]error:[/red] {doc_id}: {exc}", highlight=False)
+        _error(f"{doc_id}: {exc}")
         raise typer.Exit(2) from exc
     finally:
         manifest.close()
@@ -363,7 +371,7 @@ def serve(
     ] = False,
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Worker processes for the REST API; more than 1 needs a "
-                          "`chroma run` server ([chroma] host) and serves no chat UI.")
+                          "`chroma run` server (\\[chroma] host) and serves no chat UI.")
     ] = 1,
     data_dir: DataDirOption = None,
     config: ConfigOption = None,
@@ -376,14 +384,14 @@ def serve(
     try:
         settings = load_settings(config, data_dir=data_dir, auth_mode="open-demo" if open_demo else None)
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        _error(str(exc))
         raise typer.Exit(2) from exc
     from civicrag.ui.server import serve as run_server
 
     try:
         run_server(settings, host=host, port=port, workers=workers)
     except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        _error(str(exc))
         raise typer.Exit(2) from exc
 
 
@@ -411,7 +419,7 @@ def refs_command(
         try:
             as_of = date.fromisoformat(as_of).isoformat()
         except ValueError as exc:
-            err.print(f"[red]error:[/red] --as-of wants YYYY-MM-DD, got {as_of!r}", highlight=False)
+            _error(f"--as-of wants YYYY-MM-DD, got {as_of!r}")
             raise typer.Exit(2) from exc
     settings = _settings(config, data_dir)
     manifest = Manifest(settings.manifest_path)
@@ -469,10 +477,10 @@ def report_gaps(
         try:
             since = date.fromisoformat(since).isoformat()
         except ValueError as exc:
-            err.print(f"[red]error:[/red] --since wants YYYY-MM-DD, got {since!r}", highlight=False)
+            _error(f"--since wants YYYY-MM-DD, got {since!r}")
             raise typer.Exit(2) from exc
     if as_csv and as_json:
-        err.print("[red]error:[/red] choose one of --csv and --json", highlight=False)
+        _error("choose one of --csv and --json")
         raise typer.Exit(2)
     settings = _settings(config, data_dir)
     path = gap_log_path(settings)
@@ -506,7 +514,7 @@ def hash_password_command(
     try:
         print(hash_password(secret))
     except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        _error(str(exc))
         raise typer.Exit(2) from exc
 
 

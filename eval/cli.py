@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from civicrag.settings import ConfigError, Settings
 
@@ -43,7 +44,8 @@ def run_eval(
     console = console or Console(stderr=True)
 
     def fail(message: str) -> int:
-        console.print(f"[red]error:[/red] {message}", highlight=False)
+        # Messages name files, set lines and settings tables ("[draft].jsonl", "[chroma] host"): text, not markup.
+        console.print(f"[red]error:[/red] {escape(message)}", highlight=False)
         return EXIT_USAGE
 
     try:
@@ -66,7 +68,8 @@ def run_eval(
     if limit:
         items = items[:limit]
     if baseline and not corpus:
-        console.print(f"note: no --corpus, so no {BASELINE} baseline (it needs the documents)", highlight=False)
+        console.print(f"note: no --corpus, so no {BASELINE} baseline (it needs the documents)", markup=False,
+                      highlight=False)
     if split is not None and split not in ("train", "dev", "test"):
         return fail(f"--split must be train, dev or test, got {split!r}")
     included = []
@@ -95,19 +98,19 @@ def run_eval(
     comparison = compare(results, previous) if previous is not None else None
     paths = write_reports(results, out, comparison)
     _print_summary(results, console)
-    console.print(f"wrote {paths['json']}, {paths['md']}, {paths['html']}", highlight=False)
+    console.print(f"wrote {paths['json']}, {paths['md']}, {paths['html']}", markup=False, highlight=False)
     summaries = {c["name"]: c["summary"] for c in results["configs"]}
     try:
         failures = check_floors(floors, summaries, chosen[0].name)
     except FloorError as exc:
         return fail(str(exc))
     for failure in failures:
-        console.print(f"[red]below floor:[/red] {failure}", highlight=False)
+        console.print(f"[red]below floor:[/red] {escape(failure)}", highlight=False)
     return EXIT_FLOOR if failures else EXIT_OK
 
 
 def _logger(console: Console) -> Any:
-    return lambda message: console.print(message, highlight=False)
+    return lambda message: console.print(message, markup=False, highlight=False)  # paths, errors: plain text
 
 
 def _run_with_progress(plan: Any, console: Console) -> dict[str, Any]:
@@ -115,7 +118,8 @@ def _run_with_progress(plan: Any, console: Console) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+        TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}", markup=False),
         console=console, transient=True,
     ) as bar:
         task = bar.add_task("", total=None)
@@ -123,7 +127,7 @@ def _run_with_progress(plan: Any, console: Console) -> dict[str, Any]:
         def on_progress(label: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=label)
 
-        return run_plan(plan, progress=on_progress, log=lambda m: bar.console.print(m, highlight=False))
+        return run_plan(plan, progress=on_progress, log=lambda m: bar.console.print(m, markup=False, highlight=False))
 
 
 def _print_summary(results: dict[str, Any], console: Console) -> None:
@@ -135,7 +139,7 @@ def _print_summary(results: dict[str, Any], console: Console) -> None:
     table = Table(title="evaluation (full tables in report.md)", show_lines=False)
     table.add_column("metric")
     for c in results["configs"]:
-        table.add_column(c["name"], justify="right")
+        table.add_column(escape(c["name"]), justify="right")  # a configuration's name is text
     for metric in [*HEADLINE, "latency_p95_ms"]:
         table.add_row(metric, *[fmt(c["summary"].get(metric), metric) for c in results["configs"]])
     console.print(table)

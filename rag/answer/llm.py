@@ -8,16 +8,21 @@ is checked sentence by sentence as it streams:
   otherwise it is dropped and listed in ``Answer.dropped``;
 - the citations list is built from the cited chunks' metadata, renumbered by first use.
 The model may decline with ``NOT_FOUND: reason``; that becomes a refusal.
+
+Failures: an endpoint that cannot be reached or answers an HTTP error raises ``LlmError`` before any text,
+and the service falls back to the extractive answer. A stream that breaks off after checked sentences were
+shown keeps those sentences (their citations are complete) and says that the answer was cut off; before
+that, it is a failure like the others.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
+import openai
 from civicrag.rag.answer.extractive import format_citation, format_ref
 from civicrag.rag.evidence import EvidenceScorer, UnitScore
 from civicrag.rag.language import phrase
@@ -28,6 +33,14 @@ _MARKER = re.compile(r"\[(\d{1,3})\]")
 _SENTENCE_END = re.compile(r"([.!?。](\s*\[\d{1,3}\])*(?=\s)|\n)")
 _NOT_FOUND = re.compile(r"^\s*NOT[_ ]FOUND\s*:?\s*", re.I)
 _SUPPORT_THRESHOLD = 0.6
+# Closes an answer whose stream broke off after some of it was shown.
+_CUT_OFF: dict[Language, str] = {
+    "ko": "※ 답변 생성이 중간에 끊겼습니다. 위 답변은 일부만 담고 있을 수 있습니다.",
+    "en": "Note: the generated answer was cut off; the text above may be incomplete.",
+}
+# The openai client refuses to start without a key; keyless local servers get this one, and the request
+# omits the Authorization header so the placeholder never leaves the process.
+_NO_KEY = "unused"
 
 
 class LlmError(Exception):
@@ -35,47 +48,54 @@ class LlmError(Exception):
 
 
 class LlmClient:
+    """Streams chat completions through the ``openai`` client, sending only what the settings name.
+
+    The key is always passed explicitly (``None`` would make the ``openai`` client read ``OPENAI_API_KEY``
+    and send it to whatever endpoint is configured). Retries are off: a failing endpoint should fall back
+    to the extractive answer at once, not after a retry schedule.
+    """
+
     def __init__(self, base_url: str, model: str, api_key: str | None, timeout_s: float, temperature: float = 0.0):
         base = base_url.rstrip("/")
-        self.url = base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
+        # The setting may name the server (http://host:8000) or its API root (http://host:8000/v1).
+        self.base_url = base if base.endswith("/v1") else base + "/v1"
+        self.url = self.base_url + "/chat/completions"  # named in error messages
         self.model = model
-        self.headers = {"Content-Type": "application/json"}
-        if api_key:
-            self.headers["Authorization"] = f"Bearer {api_key}"
         self.timeout = timeout_s
         self.temperature = temperature
-        self._http = httpx.Client(timeout=timeout_s)
+        self._extra_headers: dict[str, Any] = {} if api_key else {"Authorization": openai.omit}
+        self._openai = openai.OpenAI(
+            base_url=self.base_url, api_key=api_key or _NO_KEY, timeout=timeout_s, max_retries=0,
+        )
 
     def close(self) -> None:
-        self._http.close()
+        self._openai.close()
 
     def stream_chat(self, messages: list[dict[str, str]]) -> Iterator[str]:
-        """Content deltas of a streamed chat completion."""
-        body: dict[str, Any] = {
-            "model": self.model, "messages": messages, "stream": True, "temperature": self.temperature,
-        }
+        """Content deltas of a streamed chat completion; any failure, before or during the stream, is an
+        ``LlmError``."""
+        received = False
         try:
-            with self._http.stream("POST", self.url, headers=self.headers, json=body) as response:
-                if response.status_code != 200:
-                    response.read()
-                    raise LlmError(f"{self.url} answered {response.status_code}: {response.text[:200]}")
-                for line in response.iter_lines():
-                    line = line.strip()
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    try:
-                        event = json.loads(data)
-                    except json.JSONDecodeError:
-                        continue
-                    for choice in event.get("choices") or []:
-                        delta = (choice.get("delta") or {}).get("content") or ""
+            stream = self._openai.chat.completions.create(
+                model=self.model, messages=messages,  # type: ignore[arg-type]  # plain role/content dicts
+                stream=True, temperature=self.temperature, extra_headers=self._extra_headers,
+            )
+            with stream:
+                for chunk in stream:
+                    received = True
+                    for choice in chunk.choices or []:
+                        delta = choice.delta.content if choice.delta is not None else None
                         if delta:
                             yield delta
-        except httpx.HTTPError as exc:
-            raise LlmError(f"cannot reach {self.url}: {exc}") from exc
+        except openai.APIStatusError as exc:
+            raise LlmError(f"{self.url} answered {exc.status_code}: {exc.response.text[:200]}") from exc
+        except (openai.OpenAIError, httpx.HTTPError, ValueError) as exc:
+            # The openai client wraps failures to connect (the transport error is the cause, and says more than
+            # "Connection error."); a connection lost mid-stream or an unreadable event surfaces as it is.
+            detail = exc.__cause__ if isinstance(exc, openai.APIConnectionError) and exc.__cause__ else exc
+            if received:
+                raise LlmError(f"the stream from {self.url} broke off: {detail}") from exc
+            raise LlmError(f"cannot reach {self.url}: {detail}") from exc
 
     def complete(self, messages: list[dict[str, str]]) -> str:
         return "".join(self.stream_chat(messages))
@@ -142,21 +162,30 @@ class LlmAnswerer:
         buffer = ""
         head_checked = False
         declined = False
-        for delta in self.client.stream_chat(build_messages(question, language, given)):
-            buffer += delta
-            if not head_checked and len(buffer.lstrip()) >= 9:
-                head_checked = True
-                declined = bool(_NOT_FOUND.match(buffer))
-            if declined:
-                continue
-            while True:
-                m = _SENTENCE_END.search(buffer)
-                if not m:
-                    break
-                sentence, buffer = buffer[: m.end()], buffer[m.end() :]
-                out = state.check(sentence)
-                if out:
-                    yield out
+        cut_off = False
+        try:
+            for delta in self.client.stream_chat(build_messages(question, language, given)):
+                buffer += delta
+                if not head_checked and len(buffer.lstrip()) >= 9:
+                    head_checked = True
+                    declined = bool(_NOT_FOUND.match(buffer))
+                if declined:
+                    continue
+                while True:
+                    m = _SENTENCE_END.search(buffer)
+                    if not m:
+                        break
+                    sentence, buffer = buffer[: m.end()], buffer[m.end() :]
+                    out = state.check(sentence)
+                    if out:
+                        yield out
+        except LlmError:
+            if not state.citations:
+                raise  # nothing but whitespace was shown: the service answers extractively instead
+            # Checked sentences are on the user's screen with their markers: keep them (their citations are
+            # complete), drop the unfinished rest and say the answer was cut off.
+            cut_off = True
+            buffer = ""
         if not head_checked:
             declined = bool(_NOT_FOUND.match(buffer))
         if declined:
@@ -177,10 +206,12 @@ class LlmAnswerer:
         ][: self.related]
         for i, r in enumerate(related, start=len(state.citations) + 1):
             r.n = i
-        yield Answer(
-            text="".join(state.kept).strip(), refused=False, citations=state.citations, related=related,
-            dropped=state.dropped,
-        )
+        text = "".join(state.kept).strip()
+        if cut_off:
+            notice = _CUT_OFF[language]
+            yield f"\n\n{notice}\n"
+            text = f"{text}\n\n{notice}"
+        yield Answer(text=text, refused=False, citations=state.citations, related=related, dropped=state.dropped)
 
     def _decline(self, language: Language, given: Sequence[ScoredChunk], reason: str) -> Iterator[str | Answer]:
         related = [Citation.from_chunk(i, c) for i, c in enumerate(given[:3], start=1)]

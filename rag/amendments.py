@@ -30,6 +30,7 @@ from typing import Any, Literal, Protocol
 
 from civicrag.rag.types import ChunkRecord
 
+from civicrag.legal.types import in_force
 from civicrag.legal.units import CIRCLED, split_units
 
 Status = Literal["unchanged", "added", "deleted", "changed"]
@@ -84,7 +85,7 @@ class Version:
         return self.effective_date or UNDATED
 
     def in_force(self, day: str) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day < self.valid_to)
+        return in_force(self.valid_from, self.valid_to, day)
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version, "effective_date": self.effective_date, "valid_from": self.valid_from,

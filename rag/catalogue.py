@@ -19,6 +19,7 @@ from civicrag.ingest.store.manifest import Manifest
 from civicrag.rag.types import ChunkRecord
 
 from civicrag.legal.citation import department_names
+from civicrag.legal.types import in_force
 
 _DOC_ALIASES = {"doc": "doc_id", "document": "doc_id", "jurisdictions": "jurisdiction"}
 
@@ -88,8 +89,8 @@ class Catalogue:
         cached = self._masks.get(key)
         if cached is not None:
             return cached
-        in_force = np.array([_in_force(vf, vt, as_of) for vf, vt in self._validity], dtype=bool)
-        out = in_force[self._version_index] if len(self.records) else np.zeros(0, dtype=bool)
+        live = np.array([in_force(vf, vt, as_of) for vf, vt in self._validity], dtype=bool)
+        out = live[self._version_index] if len(self.records) else np.zeros(0, dtype=bool)
         for name, values in wanted.items():
             column = self._column(name)
             ok = np.array([_matches(name, v, values) for v in column.values], dtype=bool)
@@ -170,10 +171,6 @@ def normalise_filters(filters: Mapping[str, str] | None) -> dict[str, set[str]]:
 class _Column:
     values: list[str]  # distinct casefolded values
     codes: np.ndarray  # row -> index into values
-
-
-def _in_force(valid_from: str | None, valid_to: str | None, as_of: str) -> bool:
-    return (valid_from is None or valid_from <= as_of) and (valid_to is None or as_of < valid_to)
 
 
 def _matches(key: str, text: str, wanted: set[str]) -> bool:

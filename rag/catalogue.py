@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from civicrag.ingest.attachments import title_label
 from civicrag.ingest.store.manifest import Manifest
 from civicrag.rag.types import ChunkRecord
 
 from civicrag.legal.citation import department_names
+from civicrag.legal.grammar import DELETED_ATTACHMENT, title_label
 from civicrag.legal.types import in_force
 
 _DOC_ALIASES = {"doc": "doc_id", "document": "doc_id", "jurisdictions": "jurisdiction"}
@@ -152,7 +152,7 @@ def _attachment_titles(meta_json: str) -> tuple[str, ...]:
         return ()
     return tuple(
         str(t) for t in titles
-        if not re.search(r"\]\s*삭제", str(t)) and (title_label(str(t)) or ("",))[0] not in indexed
+        if not DELETED_ATTACHMENT.search(str(t)) and (title_label(str(t)) or ("",))[0] not in indexed
     )
 
 

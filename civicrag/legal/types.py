@@ -16,13 +16,11 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from civicrag.legal.citation import formal_citation, labels_of
+from civicrag.legal.language import Language as Language
 from civicrag.legal.references import from_json
-
-#: The two languages civicrag reads and answers in.
-Language = Literal["ko", "en"]
 
 
 def in_force(valid_from: str | None, valid_to: str | None, as_of: str) -> bool:

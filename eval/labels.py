@@ -15,8 +15,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from civicrag.ingest.parsing.english import canonical_section
-from civicrag.ingest.parsing.korean import canonical_article
+from civicrag.legal import grammar
+from civicrag.legal.grammar import canonical_article, canonical_section
 
 Key = tuple[str, str]  # (doc_id, canonical article)
 
@@ -53,22 +53,16 @@ def gold_keys(gold: Iterable[dict[str, str] | Sequence[str]]) -> list[Key]:
 
 # -- headers in raw text (naive baseline) ---------------------------------------------------------
 
-# "##### 제5조 (제목)" headings and body lines "제7조의2(제목) …". The corpus's defective headings
-# ("##### 제702조" for 제7조의2) add a wrong extra label, but the body repeats the true one.
-_KO_HEADER = re.compile(r"^\s*#*\s*(제\s*\d+\s*조(?:\s*의\s*\d+)?)\s*\(", re.M)
-# English headings: "###### SECTION 3-1: …", "###### Sec. 3-1. …", "# § 2-537. …", "## 2.1.3 …".
-_EN_HEADER = re.compile(
-    r"^\s*#*\s*(SECTION\s+[0-9A-Z][0-9A-Za-z.\-]*?|Sec\.\s*[0-9][0-9A-Za-z.\-]*?|§\s*[0-9][0-9A-Za-z.\-]*?)"
-    r"[.:]?(?=\s|$)",
-    re.M,
-)
+# Korean headers (grammar.KO_HEADER: "##### 제5조 (제목)" headings and body lines "제7조의2(제목) …"; the corpus's
+# defective headings ("##### 제702조" for 제7조의2) add a wrong extra label, but the body repeats the true one),
+# English ones (grammar.EN_HEADER: "###### SECTION 3-1: …", "###### Sec. 3-1. …", "# § 2-537. …") and "## 2.1.3 …".
 _DOTTED_HEADER = re.compile(r"^\s*#+\s*(\d+(?:\.\d+)+)(?=\s)", re.M)
 
 
 def headers_in(text: str) -> list[str]:
     """Canonical labels of the article headers a raw text contains, in order of appearance."""
     found: list[tuple[int, str]] = []
-    for pattern in (_KO_HEADER, _EN_HEADER, _DOTTED_HEADER):
+    for pattern in (grammar.KO_HEADER, grammar.EN_HEADER, _DOTTED_HEADER):
         for m in pattern.finditer(text):
             label = normalise_article(m.group(1))
             if label:

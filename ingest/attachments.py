@@ -28,41 +28,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from civicrag.ingest.documents import Provision
+from civicrag.legal import grammar
+from civicrag.legal.grammar import form_label as form_label
+from civicrag.legal.grammar import table_label as table_label
+from civicrag.legal.grammar import title_label as title_label
+from civicrag.legal.types import Provision
 
 ATTACHMENT_SUFFIXES = frozenset({".hwp", ".hwpx", ".pdf", ".docx"})
-# "별표5", "별표5의2", "별표" (the only one), "별지3", "별지3의2" after the document's stem.
-_FILE_LABEL = re.compile(r"^(?P<stem>.+)\.(?P<kind>별표|별지)(?P<num>\d+)?(?:의(?P<branch>\d+))?$")
-# "[별표 5] 공영주차장 요금", "[별표] …", "[별지 제1호서식] 신청서", "[별표 2의3] …"
-_TITLE_LABEL = re.compile(r"^\s*\[\s*(?P<kind>별표|별지)\s*(?P<inner>[^\]]*)\]\s*(?P<rest>.*)$")
-_FORM_NUMBER = re.compile(r"^제?\s*(\d+)\s*호(?:\s*의\s*(\d+))?\s*(?:서식)?$")
-_TABLE_NUMBER = re.compile(r"^(\d+)(?:\s*의\s*(\d+))?$")
-# References in a provision's text: "별표 5와 같다", "별표5", "별지 제1호서식", "별지 제2호의2서식".
-_TABLE_REF = re.compile(r"별표\s*(\d+)(?:\s*의\s*(\d+))?")
-_BARE_TABLE_REF = re.compile(r"별표(?!\s*\d)")
-_FORM_REF = re.compile(r"별지\s*제?\s*(\d+)\s*호(?:\s*의\s*(\d+))?\s*서식")
-# A 별표 of another law ("「주차장법 시행령」 별표 1", "영 별표 1", "시행규칙 별표 2") is not this document's;
-# "이 규칙 별표 1" is.
-_OTHER_LAW_BEFORE = re.compile(r"(?:」|\b영|법|규칙|시행령|\))\s*$")
-_THIS_LAW_BEFORE = re.compile(r"이\s*(?:조례|규칙)\s*$")
 _SAFE_URL = re.compile(r"^https?://", re.IGNORECASE)
-
-
-def table_label(num: int | None, branch: int | None = None) -> str:
-    if num is None:
-        return "별표"
-    return f"별표 {num}" + (f"의{branch}" if branch else "")
-
-
-def form_label(num: int, branch: int | None = None) -> str:
-    return f"별지 제{num}호" + (f"의{branch}" if branch else "") + "서식"
 
 
 def file_label(path: Path) -> tuple[str, str] | None:
     """``(document stem, label)`` of a file named by the convention, or None."""
     if path.suffix.lower() not in ATTACHMENT_SUFFIXES:
         return None
-    m = _FILE_LABEL.match(path.name[: -len(path.suffix)])
+    m = grammar.FILE_LABEL.match(path.name[: -len(path.suffix)])
     if not m:
         return None
     num = int(m.group("num")) if m.group("num") else None
@@ -72,26 +52,6 @@ def file_label(path: Path) -> tuple[str, str] | None:
             return None
         return m.group("stem"), form_label(num, branch)
     return m.group("stem"), table_label(num, branch)
-
-
-def title_label(title: str) -> tuple[str, str] | None:
-    """``[별표 5] 공영주차장 요금`` → ``("별표 5", "공영주차장 요금")``; None when it has no such label."""
-    m = _TITLE_LABEL.match(title or "")
-    if not m:
-        return None
-    inner = " ".join(m.group("inner").split())
-    rest = m.group("rest").strip()
-    if m.group("kind") == "별지":
-        form = _FORM_NUMBER.match(inner)
-        if not form:
-            return None
-        return form_label(int(form.group(1)), int(form.group(2)) if form.group(2) else None), rest
-    if not inner:
-        return "별표", rest
-    number = _TABLE_NUMBER.match(inner.replace(" ", ""))
-    if not number:
-        return None
-    return table_label(int(number.group(1)), int(number.group(2)) if number.group(2) else None), rest
 
 
 def parent_document(path: Path, names: set[str] | None = None) -> Path | None:
@@ -170,18 +130,18 @@ def front_matter_entries(value: Any) -> list[Entry]:
 
 def _own(text: str, start: int) -> bool:
     before = text[max(0, start - 12) : start]
-    return bool(_THIS_LAW_BEFORE.search(before)) or not _OTHER_LAW_BEFORE.search(before)
+    return bool(grammar.THIS_LAW_BEFORE.search(before)) or not grammar.OTHER_LAW_BEFORE.search(before)
 
 
 def references(text: str, known: set[str]) -> list[str]:
     """Labels of this document's attachments that ``text`` refers to, in order of first mention."""
     found: list[tuple[int, str]] = []
-    for m in _TABLE_REF.finditer(text):
+    for m in grammar.TABLE_REF.finditer(text):
         if _own(text, m.start()):
             found.append((m.start(), table_label(int(m.group(1)), int(m.group(2)) if m.group(2) else None)))
     if "별표" in known:
-        found.extend((m.start(), "별표") for m in _BARE_TABLE_REF.finditer(text) if _own(text, m.start()))
-    for m in _FORM_REF.finditer(text):
+        found.extend((m.start(), "별표") for m in grammar.BARE_TABLE_REF.finditer(text) if _own(text, m.start()))
+    for m in grammar.FORM_REF.finditer(text):
         found.append((m.start(), form_label(int(m.group(1)), int(m.group(2)) if m.group(2) else None)))
     out: list[str] = []
     for _, label in sorted(found):

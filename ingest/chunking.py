@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from civicrag.ingest.documents import Chunk, Document, Provision, Unit, sha256_text
-
 from civicrag.legal.references import document_aliases, extract, to_json
+from civicrag.legal.types import Chunk, Document, Provision, sha256_text
+from civicrag.legal.types import UnitSpan as Unit
+from civicrag.legal.units import chunk_embed_text, context_line
 
 TokenCounter = Callable[[str], int]
 
@@ -33,7 +34,8 @@ def chunk_document(
     # The short names the document defines ("법", "영", "조례") resolve every provision's references.
     aliases = document_aliases(doc.text, doc.title) if doc.language == "ko" else {}
     for provision in provisions:
-        context = _context_line(doc, provision)
+        # Document title and enclosing headings: embedded with the text so "이 조례" has a referent.
+        context = context_line(doc.title, provision.heading_path)
         parts = _split(provision, context, count_tokens, max_tokens)
         for part_text, paragraph in parts:
             seq = len(chunks)
@@ -43,7 +45,7 @@ def chunk_document(
                 Chunk(
                     chunk_id=f"{doc.doc_id}@{version}#{version_hash[:12]}-{seq:04d}",
                     text=part_text,
-                    embed_text=f"{context}\n{part_text}" if context else part_text,
+                    embed_text=chunk_embed_text(doc.title, provision.heading_path, part_text),
                     metadata=metadata,
                 )
             )
@@ -63,12 +65,6 @@ def _references(doc: Document, provision: Provision, text: str, aliases: dict[st
         at = provision.text.find(body[:80]) if body else -1
         preceding = provision.text[:at] if at > 0 else ""
     return to_json(extract(text, aliases, doc.title, preceding))
-
-
-def _context_line(doc: Document, provision: Provision) -> str:
-    """Document title and enclosing headings: embedded with the text so "이 조례" has a referent."""
-    parts = [doc.title, *provision.heading_path]
-    return " > ".join(p for p in parts if p)
 
 
 def _split(

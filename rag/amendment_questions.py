@@ -38,6 +38,9 @@ from civicrag.rag.amendments import (
 from civicrag.rag.query import Query
 from civicrag.rag.types import Answer, ChunkRecord, Citation, Language, ScoredChunk
 
+from civicrag.legal.grammar import CANONICAL_ARTICLE, PROVISION_NOUNS
+from civicrag.legal.language import with_topic_particle
+
 Kind = Literal["what", "when"]
 
 #: Changed articles listed in an answer (the rest are counted); 항/호 quoted per article.
@@ -67,7 +70,7 @@ _KO_ASKING = re.compile(
     r"종전|차이|비교|알려|설명|정리|보여|요약|있(?:어|나|니|습니까|는지)|[?？]"
 )
 _KO_SUBJECT = re.compile(
-    r"조례|규칙|규정|법규|조문|조항|제\s*\d+\s*조|부칙|별표|내용|개정|신구|뭐가|뭐\s*바뀌|무엇이|무엇을|뭘|어떤\s*(?:게|것|거|점|부분)|"
+    rf"조례|규칙|규정|법규|{PROVISION_NOUNS}|내용|개정|신구|뭐가|뭐\s*바뀌|무엇이|무엇을|뭘|어떤\s*(?:게|것|거|점|부분)|"
     r"어디가|어느\s*(?:조|부분)"
 )
 _SENTENCE = re.compile(r"[^.?？!\n]*[.?？!]?")
@@ -91,7 +94,6 @@ _EN_SUBJECT = re.compile(
     r"|§",
     re.I,
 )
-_KO_LABEL = re.compile(r"^제\d+조(?:의\d+)?$")
 _EN_ARTICLE = re.compile(r"\b(?:article|art\.)\s*(\d+)(?:\s*-\s*(\d+))?", re.I)
 
 
@@ -183,7 +185,7 @@ def _document(query: Query, docs: dict[str, list[Version]]) -> str | None:
 
 def _article(query: Query) -> str:
     for ref in query.refs.articles:
-        if _KO_LABEL.match(ref.label):
+        if CANONICAL_ARTICLE.match(ref.label):
             return ref.label
     m = _EN_ARTICLE.search(query.question)
     if m:
@@ -250,8 +252,8 @@ def _what_article(comparisons: Sequence[Comparison], label: str, lang: Language)
     earlier = next(((c, a) for c in comparisons[1:] if (a := c.article(label)) and a.status != "unchanged"), None)
     c = latest
     if lang == "ko":
-        lines = [f"「{c.title}」 {_topic(label)} 최근 개정({c.old.label} 시행본 → {c.new.label} 시행본)에서 "
-                 "바뀌지 않았습니다."]
+        lines = [f"「{c.title}」 {with_topic_particle(label)} 최근 개정({c.old.label} 시행본 → {c.new.label} "
+                 "시행본)에서 바뀌지 않았습니다."]
         if earlier:
             lines.append(f"마지막으로 바뀐 것은 {earlier[0].old.label} 시행본 → {earlier[0].new.label} 시행본입니다:")
     else:
@@ -380,16 +382,6 @@ def _word_change(old: str, new: str, lang: Language) -> str:
     if new:
         return f"‘{new}’ 추가" if lang == "ko" else f"added ‘{new}’"
     return f"‘{old}’ 삭제" if lang == "ko" else f"removed ‘{old}’"
-
-
-def _topic(label: str) -> str:
-    """The label with its topic particle: 제7조는, 부칙은, 제9조의2는, 별표 1은."""
-    last = label.strip()[-1:] if label.strip() else ""
-    if last.isdigit():
-        return f"{label}{'는' if last in '2459' else '은'}"
-    if "가" <= last <= "힣":
-        return f"{label}{'은' if (ord(last) - 0xAC00) % 28 else '는'}"
-    return f"{label}은(는)"
 
 
 def _quote(text: str, lang: Language, side: str) -> str:

@@ -30,7 +30,10 @@ from typing import Any, Literal, Protocol
 
 from civicrag.rag.types import ChunkRecord
 
-from civicrag.legal.units import CIRCLED, split_units
+from civicrag.legal import grammar
+from civicrag.legal.language import HANGUL_SYLLABLES
+from civicrag.legal.types import in_force
+from civicrag.legal.units import split_units
 
 Status = Literal["unchanged", "added", "deleted", "changed"]
 #: ``(start, end)`` character spans of the words of a text, in order.
@@ -41,17 +44,12 @@ UNDATED = "undated"
 PAIR_SIMILARITY = 0.5
 
 _DATE = re.compile(r"(\d{4})\s*[.\-]\s*(\d{1,2})\s*[.\-]\s*(\d{1,2})")
-# "<개정 2019.3.20., 2025. 6. 13.>", "<신설 2025.7.11.>", "삭제 <2025. 6. 13.>", "삭제<2025.7.11>"
-_ANGLE_NOTE = re.compile(r"(?P<deleted>삭\s*제\s*)?<(?P<kind>[가-힣]+)?\s*(?P<body>[^<>]*?)>")
-# "[본조신설 2019.3.20.]", "[전문개정 2020.1.13.]", "[제목개정 …]", "[제5조에서 이동 <2019.4.11.>]"
-_BRACKET_NOTE = re.compile(r"\[(?P<body>[^\[\]]*(?:개정|신설|이동|종전|삭제)[^\[\]]*)\]")
+# Amendment notes (grammar.ANGLE_NOTE "<개정 …>", grammar.BRACKET_NOTE "[본조신설 …]") and their kinds.
 _BRACKET_KINDS = ("본조신설", "전문개정", "제목개정", "이동", "종전", "신설", "개정", "삭제")
 _NOTE_LINE_ANGLE = re.compile(r"^\s*<[^<>]*>\s*$")
 _NOTE_LINE_BRACKET = re.compile(r"^\s*\[[^\[\]]*\]\s*$")
-_UNIT_LABEL = re.compile(rf"^\s*([{CIRCLED}]|\d{{1,2}}(?:의\d{{1,2}})?\.(?!\d)|[가-하]\.|\([a-z0-9]{{1,4}}\))\s*")
 _SPACE = re.compile(r"\s+")
-_REPEALED = re.compile(r"^제\s*\d+\s*조(?:\s*의\s*\d+)?\s*삭\s*제")
-_FALLBACK_WORDS = re.compile(r"[가-힣]+|[A-Za-z]+|\d+|\S")
+_FALLBACK_WORDS = re.compile(rf"[{HANGUL_SYLLABLES}]+|[A-Za-z]+|\d+|\S")
 
 
 class VersionError(ValueError):
@@ -84,7 +82,7 @@ class Version:
         return self.effective_date or UNDATED
 
     def in_force(self, day: str) -> bool:
-        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day < self.valid_to)
+        return in_force(self.valid_from, self.valid_to, day)
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version, "effective_date": self.effective_date, "valid_from": self.valid_from,
@@ -154,7 +152,7 @@ class Note:
 def amendment_notes(text: str) -> list[Note]:
     """The amendment notes in a text, in order: ``<개정 2019.3.20., 2025. 6. 13.>`` gives kind 개정 and two dates."""
     found: list[tuple[int, Note]] = []
-    for m in _ANGLE_NOTE.finditer(text):
+    for m in grammar.ANGLE_NOTE.finditer(text):
         dates = _dates(m.group("body") or "")
         if not dates:
             continue  # "<제885호, 2025. 6. 13.>" has a date, "<TABLE …>" has none; a 부칙 number is no note
@@ -165,7 +163,7 @@ def amendment_notes(text: str) -> list[Note]:
         else:
             continue
         found.append((m.start(), Note(kind, dates, m.group(0).strip())))
-    for m in _BRACKET_NOTE.finditer(text):
+    for m in grammar.BRACKET_NOTE.finditer(text):
         body = m.group("body")
         kind = next((k for k in _BRACKET_KINDS if k in body), "")
         found.append((m.start(), Note(kind, _dates(body), m.group(0))))
@@ -194,7 +192,7 @@ class Unit:
     @property
     def body(self) -> str:
         """The text without its label, spaces collapsed: what two versions' units are matched on."""
-        return _SPACE.sub(" ", _UNIT_LABEL.sub("", self.text, count=1)).strip()
+        return _SPACE.sub(" ", grammar.UNIT_LABEL.sub("", self.text, count=1)).strip()
 
 
 @dataclass
@@ -270,7 +268,7 @@ def _join(chunks: Sequence[ChunkRecord]) -> str:
         paragraph = str(chunk.metadata.get("paragraph", "") or "")
         continues = (
             bool(previous) and paragraph.split("–")[0] == previous.split("–")[-1]
-            and not _UNIT_LABEL.match(body.split("\n", 1)[0])
+            and not grammar.UNIT_LABEL.match(body.split("\n", 1)[0])
         )
         text = f"{text} {body}" if continues else f"{text}\n{body}"
         previous = paragraph
@@ -349,7 +347,8 @@ class ArticleChange:
     @property
     def repealed(self) -> bool:
         """The article stays as "제5조 삭제 <2024.7.1.>": repealed in place by this amendment."""
-        return bool(self.new and self.old and _REPEALED.match(self.new.header) and not _REPEALED.match(self.old.header))
+        repealed = grammar.REPEALED_ARTICLE
+        return bool(self.new and self.old and repealed.match(self.new.header) and not repealed.match(self.old.header))
 
     def to_dict(self) -> dict[str, Any]:
         return {

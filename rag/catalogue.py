@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from civicrag.ingest.attachments import title_label
 from civicrag.ingest.store.manifest import Manifest
 from civicrag.rag.types import ChunkRecord
 
 from civicrag.legal.citation import department_names
+from civicrag.legal.grammar import DELETED_ATTACHMENT, title_label
+from civicrag.legal.types import in_force
 
 _DOC_ALIASES = {"doc": "doc_id", "document": "doc_id", "jurisdictions": "jurisdiction"}
 
@@ -88,8 +89,8 @@ class Catalogue:
         cached = self._masks.get(key)
         if cached is not None:
             return cached
-        in_force = np.array([_in_force(vf, vt, as_of) for vf, vt in self._validity], dtype=bool)
-        out = in_force[self._version_index] if len(self.records) else np.zeros(0, dtype=bool)
+        live = np.array([in_force(vf, vt, as_of) for vf, vt in self._validity], dtype=bool)
+        out = live[self._version_index] if len(self.records) else np.zeros(0, dtype=bool)
         for name, values in wanted.items():
             column = self._column(name)
             ok = np.array([_matches(name, v, values) for v in column.values], dtype=bool)
@@ -151,7 +152,7 @@ def _attachment_titles(meta_json: str) -> tuple[str, ...]:
         return ()
     return tuple(
         str(t) for t in titles
-        if not re.search(r"\]\s*삭제", str(t)) and (title_label(str(t)) or ("",))[0] not in indexed
+        if not DELETED_ATTACHMENT.search(str(t)) and (title_label(str(t)) or ("",))[0] not in indexed
     )
 
 
@@ -170,10 +171,6 @@ def normalise_filters(filters: Mapping[str, str] | None) -> dict[str, set[str]]:
 class _Column:
     values: list[str]  # distinct casefolded values
     codes: np.ndarray  # row -> index into values
-
-
-def _in_force(valid_from: str | None, valid_to: str | None, as_of: str) -> bool:
-    return (valid_from is None or valid_from <= as_of) and (valid_to is None or as_of < valid_to)
 
 
 def _matches(key: str, text: str, wanted: set[str]) -> bool:

@@ -7,11 +7,11 @@ reranker's coverage features and the LLM answer checker share.
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from civicrag.legal.idf import idf_table as idf_table  # the evidence weights: BM25-style IDF over chunks
 from civicrag.legal.units import Unit
 
 
@@ -50,13 +50,3 @@ class EvidenceScorer:
         # Unknown tokens (not in the corpus) weigh like rare ones; numbers and one-letter tokens weigh less.
         w = self._idf.get(token, 3.0)
         return w * (0.3 if len(token) == 1 or token.isdigit() else 1.0)
-
-
-def idf_table(token_lists: Sequence[Sequence[str]]) -> dict[str, float]:
-    """Document frequencies over chunk token lists, as BM25-style IDF."""
-    df: dict[str, int] = {}
-    for toks in token_lists:
-        for t in set(toks):
-            df[t] = df.get(t, 0) + 1
-    n = max(1, len(token_lists))
-    return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}

@@ -16,6 +16,7 @@ from civicrag.rag.catalogue import Catalogue
 from civicrag.rag.retrieval import DenseRetriever
 from civicrag.rag.types import ScoredChunk
 
+from civicrag.legal.units import chunk_embed_text
 from civicrag.settings import ConfigError, Settings
 
 USE_KEY = "use-m3-512"
@@ -47,17 +48,15 @@ class UseEmbedder:
         return _normalise(np.asarray(self._model.encode([text]), dtype=np.float32))[0]
 
 
-def embed_text_of(record_meta: dict[str, object], text: str) -> str:
-    """The text ingest embedded: document title and headings, then the chunk (see ingest.chunking)."""
-    context = " > ".join(p for p in (str(record_meta.get("title", "")), str(record_meta.get("heading_path", ""))) if p)
-    return f"{context}\n{text}" if context else text
-
-
 def use_leg(settings: Settings, catalogue: Catalogue) -> DenseRetriever:
     from civicrag.ingest.embedding import EmbeddingCache
 
     model = UseEmbedder(threads=settings.embedder_threads or 1)
-    texts = [embed_text_of(dict(r.metadata), r.text) for r in catalogue.records]
+    # The text ingest embedded for each chunk, rebuilt from its metadata (heading_path is stored " > "-joined).
+    texts = [
+        chunk_embed_text(str(r.metadata.get("title", "")), [str(r.metadata.get("heading_path", ""))], r.text)
+        for r in catalogue.records
+    ]
     cache = EmbeddingCache(settings.embedding_cache_path)
     try:
         matrix, _ = cache.embed_passages(model, texts)  # type: ignore[arg-type]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from civicrag.rag.language import has_hangul
+from civicrag.legal.grammar import DEFERRAL
+from civicrag.legal.language import HANGUL_SYLLABLES, has_hangul
 
 FactKind = Literal["amount", "period", "date", "body", "count", "rule", "procedure", "definition", "other"]
 
@@ -36,6 +37,8 @@ _QUESTION_CUES: list[tuple[FactKind, re.Pattern[str]]] = [
     ("amount", re.compile(r"요금|수수료|사용료|수당|보수|단가|\bpay\b|\bfine\b|penalt", re.I)),
 ]
 
+_HANGUL = f"[{HANGUL_SYLLABLES}]"  # one Hangul syllable, in the patterns below
+
 # A sum of money, a rate or a multiple: "5,000원", "100분의 50", "$25", "3배".
 _AMOUNT_FIGURE = (
     r"\d[\d,.]*\s*(원|천원|만원|억원|퍼센트|%|분의)|[일이삼사오육칠팔구십백천만]+\s*원|\$\s?\d|\d\s*(dollars|"
@@ -56,8 +59,8 @@ _FACT_PATTERNS: dict[FactKind, re.Pattern[str]] = {
         re.I,
     ),
     "body": re.compile(
-        r"위원회|도지사|시장|군수|교육감|의회|[가-힣]+장[은이]|[가-힣]+(과|부|실|국|센터)(장)?[은이에]|council|mayor|board|"
-        r"commission|department|officer|director|clerk|president|[가-힣]\s*자로\s*한다|사람|주민|공무원|관공서|기관",
+        rf"위원회|도지사|시장|군수|교육감|의회|{_HANGUL}+장[은이]|{_HANGUL}+(과|부|실|국|센터)(장)?[은이에]|council|mayor|"
+        rf"board|commission|department|officer|director|clerk|president|{_HANGUL}\s*자로\s*한다|사람|주민|공무원|관공서|기관",
         re.I,
     ),
     "count": re.compile(
@@ -80,17 +83,6 @@ _FACT_PATTERNS: dict[FactKind, re.Pattern[str]] = {
     ),
     "other": re.compile(r"."),
 }
-
-# The provision hands the asked detail to something that is not here: an attachment (별표, 서식),
-# a later decision ("도지사가 따로 정한다"), or another regulation.
-_DEFERRAL = re.compile(
-    r"별표\s*\d*\s*(와|과|에|의)|별표\s*\d+|별지|서식|따로\s*정한다|따로\s*정하|정하는\s*바에\s*따른다|"
-    r"(규칙|조례|훈령|예규|고시)(으)?로\s*정한다|도지사가\s*정한다|시장이\s*정한다|"
-    r"as (determined|established|set) by|to be (set|determined)|set forth in (schedule|appendix|table)|"
-    r"schedule|appendix|by regulation",
-    re.I,
-)
-
 
 def question_kind(question: str) -> FactKind:
     """The kind of fact asked. Korean puts the interrogative last, so cue priority decides; English
@@ -144,4 +136,6 @@ def states_number(kind: FactKind, text: str) -> bool:
 
 
 def defers(text: str) -> bool:
-    return bool(_DEFERRAL.search(text))
+    """Whether the provision hands the detail to something that is not here: an attachment (별표, 서식), a later
+    decision ("도지사가 따로 정한다") or another regulation (``civicrag.legal.grammar.DEFERRAL``)."""
+    return bool(DEFERRAL.search(text))

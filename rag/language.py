@@ -1,29 +1,12 @@
-"""Which language a question is in, and the fixed phrases answers use in each."""
+"""The fixed phrases answers use in each language; which language a question is in is
+``civicrag.legal.language.detect_language`` (re-exported here, as the service asks it)."""
 
 from __future__ import annotations
 
-import re
-
 from civicrag.rag.types import Language
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
-_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
-_LATIN = re.compile(r"[A-Za-z]")
-
-
-def has_hangul(text: str) -> bool:
-    """Whether the text holds a Hangul syllable: a Korean title, word or question."""
-    return bool(_SYLLABLE.search(text))
-
-
-def detect_language(text: str, default: Language = "ko") -> Language:
-    """Korean when Hangul makes up a fair share of the letters (a Korean question may quote "SECTION 3-1")."""
-    hangul = len(_HANGUL.findall(text))
-    latin = len(_LATIN.findall(text))
-    if hangul == 0 and latin == 0:
-        return default
-    return "ko" if hangul * 3 >= latin else "en"
-
+from civicrag.legal.language import detect_language as detect_language
+from civicrag.legal.language import has_hangul as has_hangul
 
 PHRASES: dict[str, dict[Language, str]] = {
     "not_found": {"ko": "규정에서 찾을 수 없습니다.", "en": "Not found in the regulations."},

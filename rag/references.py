@@ -8,28 +8,21 @@ fused ranking pins what they name.
 
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from civicrag.ingest.parsing.english import canonical_section
-from civicrag.ingest.parsing.korean import canonical_article
 from civicrag.rag.catalogue import Catalogue
-from civicrag.rag.language import has_hangul
 
-# 제29조의2 / 29조의2 / 제 29 조 의 2; not 조례 / 조치 / 조정 (a syllable after 조 other than 의 ends the match).
-_KO_ARTICLE = re.compile(r"(?<!\d)(제\s*)?(\d+)\s*조(?![례치정직사성합건])(?:\s*의\s*(\d+))?")
-_KO_APPENDIX = re.compile(r"별\s*표\s*(\d+)?")
-_KO_SUPPLEMENT = re.compile(r"부\s*칙")
-_KO_PARAGRAPH = re.compile(r"제?\s*(\d+)\s*항")
-_EN_REF = re.compile(r"(§+|\bsection\b|\bsec\b\.?|\bSec\b\.?)\s*(\d+[A-Za-z]?(?:[.\-:]\d+[A-Za-z]?)*)", re.IGNORECASE)
-_DOTTED = re.compile(r"(?<![\d.$])(\d{1,2}\.\d{1,2}(?:\.\d{1,2})+)(?![\d.]*\d)")
+from civicrag.legal import grammar
+from civicrag.legal.grammar import canonical_article, canonical_section
+from civicrag.legal.idf import idf
+from civicrag.legal.language import has_hangul
+
 _KIND_WORDS = re.compile(r"조례|규칙|시행규칙|ordinance|charter|code|regulation", re.I)
 # A title word used in at most this many documents' text names its document by itself.
 _NAME_DF = 1
-_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 
 @dataclass(frozen=True)
@@ -53,10 +46,10 @@ def _canonical_ko(label: str) -> str:
     got = canonical_article(label)  # the parser's own normaliser; the regexes below catch what it leaves
     if got:
         return got
-    m = _KO_ARTICLE.search(label)
+    m = grammar.ARTICLE_IN_QUESTION.search(label)
     if m:
         return f"제{m.group(2)}조" + (f"의{m.group(3)}" if m.group(3) else "")
-    m = _KO_APPENDIX.search(label)
+    m = grammar.APPENDIX_IN_QUESTION.search(label)
     if m:
         return f"별표 {m.group(1)}" if m.group(1) else "별표"
     return re.sub(r"\s+", "", label)
@@ -66,7 +59,7 @@ def _canonical_en(label: str) -> str:
     got = canonical_section(label)
     if got:
         return got
-    m = _EN_REF.search(label)
+    m = grammar.SECTION_IN_QUESTION.search(label)
     if not m:
         return label.strip()
     word, number = m.group(1), m.group(2).rstrip(".:")
@@ -80,15 +73,15 @@ def _canonical_en(label: str) -> str:
 def loose_key(label: str) -> str:
     """Language + number of a canonical label; SECTION 3-1 and Sec. 3-1 share it (told apart by ``label``)."""
     label = label.strip()
-    m = _KO_ARTICLE.fullmatch(label.replace(" ", ""))
+    m = grammar.ARTICLE_IN_QUESTION.fullmatch(label.replace(" ", ""))
     if m:
         return f"ko:{m.group(2)}" + (f"-{m.group(3)}" if m.group(3) else "")
     if label.startswith("부칙"):
         return "ko:부칙"
-    m = _KO_APPENDIX.fullmatch(label)
+    m = grammar.APPENDIX_IN_QUESTION.fullmatch(label)
     if m:
         return f"ko:별표{m.group(1) or ''}"
-    m = _EN_REF.match(label)
+    m = grammar.SECTION_IN_QUESTION.match(label)
     if m:
         return f"en:{m.group(2).rstrip('.:').lower()}"
     return f"x:{label.casefold()}"
@@ -97,24 +90,24 @@ def loose_key(label: str) -> str:
 def article_refs(question: str) -> list[ArticleRef]:
     """Provision references in the user's spelling, canonicalised."""
     refs: list[ArticleRef] = []
-    for m in _KO_ARTICLE.finditer(question):
+    for m in grammar.ARTICLE_IN_QUESTION.finditer(question):
         # "5조" alone is a reference only with 제 or a following 의/항/호/space-free context; "3조" in
         # "4·3조례" is excluded by the lookahead above.
         label = _canonical_ko(m.group(0))
         after = question[m.end() : m.end() + 12]
-        para = _KO_PARAGRAPH.match(after.lstrip("제 "))
-        paragraph = _CIRCLED[int(para.group(1)) - 1] if para and 0 < int(para.group(1)) <= 20 else ""
+        para = grammar.PARAGRAPH_IN_QUESTION.match(after.lstrip("제 "))
+        paragraph = grammar.circled(int(para.group(1))) if para else ""  # 제21항 → ㉑; "" past ㊿
         refs.append(ArticleRef(label, loose_key(label), paragraph))
-    for m in _KO_APPENDIX.finditer(question):
+    for m in grammar.APPENDIX_IN_QUESTION.finditer(question):
         if m.group(1):
             label = _canonical_ko(m.group(0))
             refs.append(ArticleRef(label, loose_key(label)))
-    if _KO_SUPPLEMENT.search(question):
+    if grammar.SUPPLEMENT_IN_QUESTION.search(question):
         refs.append(ArticleRef("부칙", "ko:부칙"))
-    for m in _EN_REF.finditer(question):
+    for m in grammar.SECTION_IN_QUESTION.finditer(question):
         label = _canonical_en(m.group(0))
         refs.append(ArticleRef(label, f"en:{m.group(2).rstrip('.:').lower()}"))
-    for m in _DOTTED.finditer(question):
+    for m in grammar.DOTTED_SECTION.finditer(question):
         # Zoning codes number their sections 2.1.3 / 11.2.1 with no word before them ("section 10.5.1" is
         # read as § 10.5.1 above, and as the bare number here); two dots at least, so an amount ("2.5") or a
         # date is not read as one.
@@ -185,7 +178,7 @@ class DocumentNames:
         sizes = {script: max(1, sum(1 for k, _ in texts if k == script)) for script in (True, False)}
         known_df = known_df or {}
         self._body_df = {t: known_df[t] if t in known_df else _text_df(t, korean[t], texts) for t in vocabulary}
-        self._idf = {t: math.log(1 + sizes[korean[t]] / c) for t, c in self._body_df.items()}
+        self._idf = {t: idf(c, sizes[korean[t]], "plain") for t, c in self._body_df.items()}
         # Only distinctive title words name a document: 제주특별자치도, 조례, 지원, 관하 name nothing, nor
         # do one-character morphemes (비, 시) that any question may contain. Fixed per index, so worked
         # out here rather than on every question.

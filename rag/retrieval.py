@@ -7,7 +7,6 @@ so the legs are interchangeable in tests and in the evaluation.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +19,8 @@ from civicrag.rag.fusion import FusionMethod, fuse
 from civicrag.rag.references import DocumentNames, QueryRefs, article_refs, loose_key
 from civicrag.rag.types import ScoredChunk
 
+from civicrag.legal.language import HANGUL_WORD
+
 # Words of asking, dropped from the query's tokens: data, with the source of each group.
 QUESTION_WORDS_PATH = Path(__file__).parent / "data" / "question_words.toml"
 
@@ -27,9 +28,6 @@ QUESTION_WORDS_PATH = Path(__file__).parent / "data" / "question_words.toml"
 def question_words(path: Path = QUESTION_WORDS_PATH) -> frozenset[str]:
     groups = tomllib.loads(path.read_text(encoding="utf-8")).get("group", [])
     return frozenset(w for g in groups for w in g.get("words", []))
-
-
-_HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
 
 
 class QueryTokenizer:
@@ -56,7 +54,7 @@ class QueryTokenizer:
             return cached
         tokens = list(self._tokenize(text))
         if self.per_word:
-            for word in _HANGUL_WORD.findall(text):
+            for word in HANGUL_WORD.findall(text):
                 if len(word) >= 2:
                     tokens.extend(self._tokenize(word))
         out: list[str] = []
@@ -67,7 +65,7 @@ class QueryTokenizer:
             seen.add(t)
             out.append(t)
         if self.drop_single:
-            longer = [t for t in out if not (len(t) == 1 and _HANGUL_WORD.fullmatch(t))]
+            longer = [t for t in out if not (len(t) == 1 and HANGUL_WORD.fullmatch(t))]
             if len(longer) >= 2:
                 out = longer
         self._cache[text] = out

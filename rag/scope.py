@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from civicrag.legal.language import HANGUL_SYLLABLES, has_hangul
+
 ALIASES_PATH = Path(__file__).parent / "data" / "jurisdictions.toml"
 _CITY_OF = re.compile(r"^(city|town|county|village|borough)\s+of\s+", re.I)
 
@@ -57,7 +59,7 @@ class Jurisdictions:
 
 
 def _mentions(text: str, name: str) -> bool:
-    if re.search(r"[가-힣]", name):
+    if has_hangul(name):
         # Korean names take particles ("제주도에서", "서귀포시는"): a prefix match at a word start will do.
-        return re.search(rf"(^|[^가-힣]){re.escape(name)}", text) is not None
+        return re.search(rf"(^|[^{HANGUL_SYLLABLES}]){re.escape(name)}", text) is not None
     return re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])", text) is not None

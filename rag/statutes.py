@@ -21,6 +21,7 @@ from civicrag.rag.catalogue import Catalogue
 from civicrag.rag.query import Query
 from civicrag.rag.types import Answer, Citation, ScoredChunk
 
+from civicrag.legal import grammar
 from civicrag.legal.references import KIND_LABELS_KO, Reference, base_ordinance, base_statute, from_json, name_key
 
 #: Provisions an answer cites at most (the rest are named in its text).
@@ -38,9 +39,6 @@ _WHICH_LAW = re.compile(
     r"(?:어느|어떤|무슨|무엇|어떠한)\s*(?:법령|법률|법규|법)\s*(?:에|을|를|이|의|에서)?\s*"
     r"(?:따른|따라|따르|근거|의한|의해|의거|위임|기반|바탕|정해|만들|제정)"
 )
-# The question is about one provision: "이 조항", "이 조문", "제14조는".
-_PROVISION_WORDS = re.compile(r"(?:이|그|해당|위)\s*(?:조항|조문|조(?![가-힣]))|조항|조문")
-_CITED_IN_ANSWER = re.compile(r"「([^」]+)」\s*(제\d+조(?:의\d+)?)")
 _PURPOSE = re.compile(r"^\s*목\s*적\s*$")
 
 
@@ -50,7 +48,7 @@ def asks_for_basis(question: str) -> bool:
 
 
 def asks_about_provision(question: str) -> bool:
-    return bool(_PROVISION_WORDS.search(question))
+    return bool(grammar.PROVISION_WORDS.search(question))
 
 
 @dataclass
@@ -156,7 +154,7 @@ class StatuteIndex:
                     entry.rows.append(row)
                 entry.in_purpose = entry.in_purpose or purpose
         for entry in cited.values():
-            entry.articles.sort(key=_article_order)
+            entry.articles.sort(key=grammar.article_order)
 
         def rank(kv: tuple[str, Cited]) -> tuple[bool, int, int]:
             key, entry = kv
@@ -278,7 +276,7 @@ def _provision_target(index: StatuteIndex, query: Query) -> tuple[str, str] | No
     for message in reversed(query.history):
         if message.role != "assistant":
             continue
-        for title, article in _CITED_IN_ANSWER.findall(message.content):
+        for title, article in grammar.CITED_ARTICLE.findall(message.content):
             cited = index.doc_of_title(title)
             if cited is not None and index.rows_of(cited, query.as_of, article):
                 return cited, article
@@ -370,15 +368,6 @@ def _is_purpose(index: StatuteIndex, row: int) -> bool:
     return bool(_PURPOSE.match(str(index.catalogue.records[row].metadata.get("article_title", ""))))
 
 
-def _article_order(article: str) -> tuple[int, int, int]:
-    """제2조 < 제12조 < 제12조의3 < 별표 1: how a list of cited articles reads."""
-    m = re.fullmatch(r"제(\d+)조(?:의(\d+))?", article)
-    if m:
-        return (0, int(m.group(1)), int(m.group(2) or 0))
-    m = re.match(r"별표\s*(\d+)", article)
-    return (1, int(m.group(1)) if m else 0, 0)
-
-
 def _listing(items: list[str]) -> str:
     shown = ", ".join(items[:MAX_LISTED])
     return f"{shown} 외 {len(items) - MAX_LISTED}개" if len(items) > MAX_LISTED else shown
@@ -412,7 +401,7 @@ def _citations(index: StatuteIndex, cited: list[Cited], first: list[int] | None 
 def _quote(text: str, names: list[str]) -> str:
     """The first line of the provision naming one of the regulations it cites (the line that grounds it)."""
     for line in text.splitlines()[1:] or text.splitlines():
-        if any(n in line for n in names) or re.search(r"(?:^|[^가-힣])(?:법|영|조례)\s*제\d+조", line):
+        if any(n in line for n in names) or grammar.ALIAS_ARTICLE.search(line):
             return line.strip()
     return ""
 

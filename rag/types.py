@@ -2,74 +2,25 @@
 
 Plain dataclasses with no behaviour beyond small derived helpers, so each stage
 (retrievers, fusion, answerers, refusal) can be tested alone with hand-made values.
-Citations are always built here from chunk metadata, never from model text.
+Citations are always built from chunk metadata (``Citation.from_chunk``), never from model text.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-from civicrag.legal.citation import formal_citation, labels_of
-from civicrag.legal.references import from_json
+# The values ingest and rag share are defined once in civicrag.legal.types; they are re-exported here
+# because they are part of the rag API (answers carry Citations, retrievers return ChunkRecords).
+from civicrag.legal.types import ChunkRecord as ChunkRecord
+from civicrag.legal.types import Citation as Citation
+from civicrag.legal.types import Language as Language
 
-Language = Literal["ko", "en"]
 Role = Literal["user", "assistant", "system"]
 
 #: Filter keys a caller may use; each is matched against chunk metadata (``doc`` is an alias of ``doc_id``).
 FILTER_KEYS = ("jurisdiction", "kind", "doc_id", "language", "provision_kind", "article", "department")
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    """One live chunk as the service knows it: text, metadata and the validity of its version."""
-
-    chunk_id: str
-    text: str
-    metadata: Mapping[str, Any]
-    valid_from: str | None = None
-    valid_to: str | None = None
-
-    @property
-    def doc_id(self) -> str:
-        return str(self.metadata.get("doc_id", ""))
-
-    @property
-    def article(self) -> str:
-        return str(self.metadata.get("article", ""))
-
-    @property
-    def title(self) -> str:
-        return str(self.metadata.get("title", ""))
-
-    @property
-    def language(self) -> str:
-        return str(self.metadata.get("language", ""))
-
-    @property
-    def seq(self) -> int:
-        return int(self.metadata.get("seq", 0) or 0)
-
-    @property
-    def version(self) -> str:
-        return str(self.metadata.get("version", ""))
-
-    @property
-    def superseded(self) -> bool:
-        return self.valid_to is not None
-
-    def in_force(self, as_of: str) -> bool:
-        """Same rule as ``VersionRow.in_force``: from valid_from (inclusive) to valid_to (exclusive)."""
-        return (self.valid_from is None or self.valid_from <= as_of) and (
-            self.valid_to is None or as_of < self.valid_to
-        )
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """(doc_id, article): what a citation names."""
-        return (self.doc_id, self.article)
 
 
 @dataclass
@@ -106,80 +57,6 @@ class Message:
         if role not in ("user", "assistant", "system"):
             role = "user"
         return cls(role=role, content=str(value.get("content", "")))  # type: ignore[arg-type]
-
-
-@dataclass
-class Citation:
-    n: int
-    doc_id: str
-    title: str
-    article: str
-    article_title: str
-    page: int | None
-    effective_date: str
-    source: str
-    text: str
-    score: float
-    chunk_id: str = ""
-    paragraph: str = ""  # the 항/호 or (a) label quoted, when the quote is narrower than the chunk
-    quote: str = ""  # the decisive sentence(s) quoted from ``text``
-    superseded: bool = False
-    valid_to: str | None = None
-    ocr: bool = False
-    source_url: str = ""
-    # The statutes and regulations the provision cites ({name, kind, article}; from ingest's chunk metadata).
-    references: list[dict[str, str]] = field(default_factory=list)
-    # Copy-ready form for official documents: 「…」 제6조제2항제1호 (시행 2024. 1. 1.) / D.C. Code § 2-537(a)(1).
-    formal: str = ""
-    department: str = ""  # 담당부서: whom staff ask about the provision
-    provision_kind: str = ""  # article | supplementary | appendix | section | preamble | passage
-    # The 별표/서식 the provision refers to (or, for an attachment, itself): label, title, format, url, indexed.
-    attachments: list[dict[str, Any]] = field(default_factory=list)
-
-    @classmethod
-    def from_chunk(
-        cls, n: int, scored: ScoredChunk, quote: str = "", paragraph: str = "", labels: Sequence[str] | None = None
-    ) -> Citation:
-        """``labels`` is the quoted unit's label path (``("②", "1.")``) for the formal citation; without it
-        the ``paragraph`` label (one, not a range) is used."""
-        meta = scored.chunk.metadata
-        page = int(meta.get("page_start", 0) or 0)
-        paragraph = paragraph or str(meta.get("paragraph", ""))
-        return cls(
-            n=n,
-            doc_id=scored.chunk.doc_id,
-            title=str(meta.get("title", "")),
-            article=scored.chunk.article,
-            article_title=str(meta.get("article_title", "")),
-            page=page or None,
-            effective_date=str(meta.get("effective_date", "")),
-            source=str(meta.get("source", "")),
-            text=scored.chunk.text,
-            score=round(float(scored.score), 6),
-            chunk_id=scored.chunk.chunk_id,
-            paragraph=paragraph,
-            quote=quote,
-            superseded=scored.chunk.superseded,
-            valid_to=scored.chunk.valid_to,
-            ocr=bool(meta.get("ocr", False)),
-            source_url=str(meta.get("source_url", "")),
-            references=[r.to_dict() for r in from_json(meta.get("references"))],
-            formal=formal_citation(meta, labels_of(paragraph) if labels is None else labels),
-            department=str(meta.get("department", "")),
-            provision_kind=str(meta.get("provision_kind", "")),
-            attachments=_attachments(meta.get("attachments")),
-        )
-
-
-def _attachments(value: Any) -> list[dict[str, Any]]:
-    """Chunk metadata keeps the attachments as a JSON string (Chroma metadata holds scalars only)."""
-    if not value:
-        return []
-    try:
-        items = json.loads(value) if isinstance(value, str) else value
-    except ValueError:
-        return []
-    return [dict(i) for i in items if isinstance(i, Mapping)] if isinstance(items, list) else []
 
 
 @dataclass

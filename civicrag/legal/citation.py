@@ -17,7 +17,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from civicrag.legal.units import CIRCLED, Unit
+from civicrag.legal.grammar import CIRCLED
+from civicrag.legal.language import has_hangul
+from civicrag.legal.units import Unit
 
 # -- the quoted unit's place in its provision ----------------------------------------------------
 
@@ -106,7 +108,6 @@ def labels_of(paragraph: str) -> tuple[str, ...]:
 
 # -- the formal citation ---------------------------------------------------------------------------
 
-_HANGUL = re.compile(r"[가-힣]")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _KO_ARTICLE = re.compile(r"^제\d+조(?:의\d+)?$")
 _APPENDIX_OF_LABEL = re.compile(r"^(?P<label>.+?)\s*\(App\.\s*(?P<app>[A-Z0-9]+)\)$")
@@ -124,7 +125,7 @@ def korean_date(iso: str) -> str:
 
 def is_korean(meta: Mapping[str, Any]) -> bool:
     language = str(meta.get("language", ""))
-    return language == "ko" or (language != "en" and bool(_HANGUL.search(str(meta.get("title", "")))))
+    return language == "ko" or (language != "en" and has_hangul(str(meta.get("title", ""))))
 
 
 def formal_citation(meta: Mapping[str, Any], labels: Sequence[str] = ()) -> str:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote
 
+from civicrag.legal.grammar import CIRCLED
+
 Kind = Literal["statute", "decree", "rule", "ordinance"]
 KINDS: tuple[Kind, ...] = ("statute", "decree", "rule", "ordinance")
 
@@ -182,7 +184,7 @@ def _defined_name(text: str, at: int) -> str | None:
     if m:
         return clean_name(m.group(1))
     # No brackets (or a closing one only): the phrase back to a clause boundary, when it ends like a name.
-    m = re.search(r"(?:^|[\n.,;:①-⑳)\]>]|\d\.)\s*([가-힣0-9" + _DOTS + r" ]{2,100}?)」?\s*$", before)
+    m = re.search(r"(?:^|[\n.,;:" + CIRCLED + r")\]>]|\d\.)\s*([가-힣0-9" + _DOTS + r" ]{2,100}?)」?\s*$", before)
     if not m:
         return None
     name = clean_name(m.group(1))

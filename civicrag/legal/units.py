@@ -8,9 +8,12 @@ introduces it ("다음 각 호의 …"): it is read, embedded and quoted with th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳㉑㉒㉓㉔㉕㉖㉗㉘㉙㉚㉛㉜㉝㉞㉟㊱㊲㊳㊴㊵㊶㊷㊸㊹㊺㊻㊼㊽㊾㊿"
+from civicrag.legal.grammar import CIRCLED
+from civicrag.legal.language import has_hangul
+
 _LABEL = re.compile(
     rf"^\s*(?P<label>[{CIRCLED}]|\d{{1,2}}\.(?!\d)|[가-하]\.|\([a-z0-9]{{1,4}}\)|[a-z]\.|\d{{1,2}}\))\s*"
 )
@@ -54,7 +57,7 @@ def split_units(text: str) -> list[Unit]:
         m = _LABEL.match(line)
         label = m.group("label") if m else ""
         pieces = [line]
-        if not label and not re.search(r"[가-힣]", line) and len(line) > 300:
+        if not label and not has_hangul(line) and len(line) > 300:
             pieces = [p for p in _EN_SENTENCE.split(line) if p.strip()]
         for piece in pieces:
             is_item = bool(label) and label[0] not in CIRCLED
@@ -77,6 +80,22 @@ def unit_context(units: list[Unit], unit: Unit, children: int = 10) -> str:
     parts.append(unit.text)
     parts.extend(units[i].text for i in unit.children[:children])
     return "\n".join(parts)
+
+
+def context_line(title: str, headings: Sequence[str]) -> str:
+    """The document title and the enclosing headings, ``" > "``-joined, empty parts left out: what a chunk is
+    embedded after, so "이 조례" has a referent. ``headings`` is a provision's heading path as a list (ingest) or
+    the ``heading_path`` metadata string in a one-item list (rag): both give the same line."""
+    return " > ".join(p for p in (title, *headings) if p)
+
+
+def chunk_embed_text(title: str, headings: Sequence[str], text: str) -> str:
+    """The text a chunk is embedded (and lexically indexed) as: its ``context_line``, then the chunk's text.
+
+    ingest embeds this (``Chunk.embed_text``); rag rebuilds it from chunk metadata for a second dense model,
+    whose vectors must be of the same text."""
+    context = context_line(title, headings)
+    return f"{context}\n{text}" if context else text
 
 
 def unit_embed_text(header: str, units: list[Unit], unit: Unit) -> str:

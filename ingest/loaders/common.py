@@ -1,4 +1,4 @@
-"""Helpers shared by the format loaders: limits, reading, decoding, language, sidecars.
+"""Helpers shared by the format loaders: limits, reading, decoding, language names, sidecars.
 
 Everything that can fail raises ``IngestError`` with a one-line reason and no
 path: the caller prefixes the path when it reports the file.
@@ -16,20 +16,18 @@ from typing import Any
 
 from civicrag.ingest.documents import IngestError, Language
 
+from civicrag.legal.language import HANGUL_LETTER
+
 # ``limit_file_mb`` in the settings counts binary megabytes, like most upload limits.
 MB = 1024 * 1024
 
 # Sidecars carry front matter for formats that cannot hold it (PDF, HTML): ``x.pdf.meta.yaml``.
 SIDECAR_SUFFIXES = (".meta.yaml", ".meta.yml")
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
-_LETTER = re.compile(r"[^\W\d_]")
 # Control characters that never occur in real text files (tab, newlines and form feed do).
 _BAD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 # C1 controls: what Latin-1 makes of bytes 0x80-0x9F, which real Western text files do not hold.
 _C1_CONTROL = re.compile(r"[\x80-\x9f]")
-# Enough of a long document to tell its language; counting megabytes would only cost time.
-_LANGUAGE_SAMPLE = 200_000
 
 
 # The defaults of the ``limit_chars`` and ``limit_part_mb`` settings (see civicrag/settings.py for why these
@@ -267,7 +265,7 @@ def _reads_cleanly(text: str, *, korean: bool) -> bool:
         return False
     non_ascii = sum(1 for ch in text if ord(ch) > 0x7F)
     if korean:
-        hangul = len(_HANGUL.findall(text))
+        hangul = len(HANGUL_LETTER.findall(text))
         return hangul > 0 and hangul >= 0.5 * non_ascii
     visible = sum(1 for ch in text if not ch.isspace())
     return non_ascii <= _MAX_NON_ASCII_SHARE * visible
@@ -275,18 +273,6 @@ def _reads_cleanly(text: str, *, korean: bool) -> bool:
 
 def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def detect_language(text: str) -> Language:
-    """``ko`` when Hangul is a substantial share of the letters, else ``en``."""
-    sample = text[:_LANGUAGE_SAMPLE]
-    letters = len(_LETTER.findall(sample))
-    if letters == 0:
-        return "en"
-    hangul = len(_HANGUL.findall(sample))
-    # Korean regulations quote Latin names and numbers, English ones rarely quote
-    # Hangul; a fifth of the letters is far beyond either kind of quoting.
-    return "ko" if hangul / letters >= 0.2 else "en"
 
 
 def normalise_language(value: Any) -> Language | None:

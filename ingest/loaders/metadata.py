@@ -15,7 +15,9 @@ from typing import Any
 import yaml
 from civicrag.ingest.attachments import front_matter_entries
 from civicrag.ingest.documents import Document, IngestError, Language
-from civicrag.ingest.loaders.common import Extracted, collapse_spaces, detect_language, normalise_language
+from civicrag.ingest.loaders.common import Extracted, collapse_spaces, normalise_language
+
+from civicrag.legal.language import HANGUL_SYLLABLES, detect_language
 
 # C loader when libyaml is present: the English corpus has a thousand small files.
 _YamlLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -65,7 +67,9 @@ _KIND_OF_WORD = {
     "code": "code",
 }
 # Korean regulation titles open with the enacting government: "제주특별자치도 …", "서귀포시 …".
-_KOREAN_JURISDICTION = re.compile(r"^([가-힣]{2,12}(?:특별자치도|특별자치시|특별시|광역시|도|시|군|구))\s")
+_KOREAN_JURISDICTION = re.compile(
+    rf"^([{HANGUL_SYLLABLES}]{{2,12}}(?:특별자치도|특별자치시|특별시|광역시|도|시|군|구))\s"
+)
 _DC_CITATION = re.compile(r"^\s*D\.\s?C\.\s+(?:Official\s+)?Code\b")
 
 
@@ -203,7 +207,7 @@ def build_document(ex: Extracted, path: Path, root: Path | None) -> Document:
     language: Language = (
         normalise_language(_first(meta, _FIELD_KEYS["language"]))
         or normalise_language(ex.language_hint)
-        or detect_language(ex.text)
+        or detect_language(ex.text, empty="en")  # a text with no letter is read as English
     )
 
     kind = _text(_first(meta, _FIELD_KEYS["kind"]))

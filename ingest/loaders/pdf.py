@@ -24,7 +24,6 @@ from civicrag.ingest.loaders.common import (
     Extracted,
     LoadLimits,
     collapse_spaces,
-    detect_language,
     normalise_language,
     normalise_newlines,
 )
@@ -32,6 +31,8 @@ from civicrag.ingest.loaders.ocr import OcrOptions, choose_languages, open_pdf, 
 from civicrag.ingest.loaders.reflow import Spacer, rejoin_hyphenated, rejoin_korean_wraps
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
+
+from civicrag.legal.language import detect_language
 
 # Fewer non-space characters than this in the whole file: no usable text layer.
 MIN_TEXT_CHARS = 20
@@ -126,7 +127,7 @@ def _extract(
         raise IngestError(SCANNED_MESSAGE)
 
     info = _info(reader)
-    language = hint or detect_language("\n".join(pages))
+    language = hint or detect_language("\n".join(pages), empty="en")
     pages = [rejoin_hyphenated(p) for p in pages]
     if language == "ko":
         pages = rejoin_korean_wraps(pages, spacer)
@@ -186,7 +187,7 @@ def _ocr_textless_pages(
     # The text pages, when there are enough, tell the language better than the settings can.
     text_pages = "\n".join(p for p in pages if not _textless(p))
     if hint is None and len("".join(text_pages.split())) >= _LANGUAGE_SAMPLE_CHARS:
-        hint = detect_language(text_pages)
+        hint = detect_language(text_pages, empty="en")
     languages = choose_languages(ocr, binary, hint)
     # Still unknown (a wholly scanned file, no sidecar): the first page read decides. kor+eng on an
     # English scan turns smudges into stray Hangul ("으아 이 으ㄴㄴㄴ" on a Rivergrove page), so an
@@ -210,7 +211,7 @@ def _ocr_textless_pages(
             text = read_page(image, binary, languages)
             if narrow and len("".join(text.split())) >= MIN_PAGE_TEXT_CHARS:
                 narrow = False
-                if detect_language(text) == "en":
+                if detect_language(text, empty="en") == "en":
                     languages = "eng"
                     text = read_page(image, binary, languages)
             text = normalise_newlines(text).strip("\n")

@@ -22,36 +22,23 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from civicrag.legal import grammar
+from civicrag.legal.language import HANGUL_SYLLABLES
+
 # Decides, for (text before, text after) pairs, whether a space belongs at the junction.
 Spacer = Callable[[Sequence[tuple[str, str]]], list[bool]]
 
 _HYPHEN_WRAP = re.compile(r"(?<=[A-Za-z])-[ \t]*\n[ \t]*(?=[a-z])")
 
-_HANGUL_SYLLABLE = re.compile(r"[\uac00-\ud7a3]")
-# A line that starts a unit of its own. 호 numbers are short ("1.", "2의2."), which keeps
-# wrapped dates ("2025. 6. 13.>") from looking like items.
-_UNIT_START = re.compile(
-    r"""^\s*(?:
-        제\s*\d+\s*조(?:\s*의\s*\d+)?\s*[(（]       # 제7조의2(세척센터의 설치 등), 제1조 (목적)
-      | 제\s*\d+\s*조(?:\s*의\s*\d+)?\s*삭\s*제      # 제8조의2 삭제<2021.8.9.> (a deleted article)
-      | 제\s*\d+\s*(?:편|장|절|관)(?:\s|$)          # 제1장 총칙
-      | [①-⑳㉑-㉟]                                   # 항
-      | \d{1,3}(?:의\d+)?\.(?:\s|$)                   # 호
-      | 부\s*칙 | \[?\s*별\s*표 | \[?\s*별지 | \#
-      | \[(?:본조신설|전문개정|제목개정|종전|본조|제\d+조)
-    )""",
-    re.VERBOSE,
-)
-# 목 (가. 나. 다.): "다." also ends sentences ("…한" / "다. <개정 …>"), so it only counts as a
-# marker when the previous letter was seen since the last article, 항 or 호.
-_MOK_START = re.compile(r"^\s*([가-하])\.\s")
-_MOK_RESET = re.compile(r"^\s*(?:제\s*\d+\s*조|[①-⑳㉑-㉟]|\d{1,3}(?:의\d+)?\.\s)")
-_MOK_ORDER = "가나다라마바사아자차카타파하"
-# Amendment notes that law.go.kr text keeps on the line they annotate.
-_INLINE_NOTE = re.compile(r"^\s*(?:<\s*(?:개정|신설)|삭제\s*<)")
+# A line that starts a unit of its own (article, chapter, 항, 호, 부칙, 별표, note) is never a wrap's
+# continuation: ``grammar.UNIT_START``. 목 (가. 나. 다.): "다." also ends sentences ("…한" / "다. <개정 …>"),
+# so it only counts as a marker when the previous letter was seen since the last article, 항 or 호
+# (``grammar.MOK_RESET``). An amendment note that law.go.kr text keeps on the line it annotates
+# (``grammar.INLINE_NOTE``) continues that line.
+
 # What the next line contributes before the earliest place a typesetter could have broken it:
 # a run of Latin/digits/punctuation is unbreakable, Hangul breaks after any syllable.
-_FIRST_CHUNK = re.compile(r"[^\s\uac00-\ud7a3]*[\uac00-\ud7a3]?")
+_FIRST_CHUNK = re.compile(f"[^\\s{HANGUL_SYLLABLES}]*[{HANGUL_SYLLABLES}]?")
 # A line this much narrower than a full line (in half-width cells) is a short line, not a wrap.
 _FULL_LINE_SLACK = 8
 _MIN_LINES = 5
@@ -98,8 +85,8 @@ def rejoin_korean_wraps(pages: Sequence[str], spacer: Spacer | None = None) -> l
     for lines in page_lines:
         page_decisions: list[str | None] = []
         for i, line in enumerate(lines):
-            mok = _MOK_START.match(line)
-            if _MOK_RESET.match(line):
+            mok = grammar.MOK_LINE.match(line)
+            if grammar.MOK_RESET.match(line):
                 seen_mok = set()
             if mok:
                 seen_mok.add(mok.group(1))
@@ -137,9 +124,9 @@ def _decide(line: str, nxt: str, full: int, seen_mok: set[str]) -> str | None:
     wrapped = room_needed >= full - _FULL_LINE_SLACK or open_note
     if not wrapped:
         return _KEEP
-    if _INLINE_NOTE.match(right):
+    if grammar.INLINE_NOTE.match(right):
         return _SPACE
-    if _UNIT_START.match(right) or _starts_mok(right, seen_mok):
+    if grammar.UNIT_START.match(right) or _starts_mok(right, seen_mok):
         return _KEEP
     if left != line or right != nxt:
         return _SPACE  # the typesetter kept the space at the break: a word boundary
@@ -151,11 +138,11 @@ def _decide(line: str, nxt: str, full: int, seen_mok: set[str]) -> str | None:
 
 
 def _starts_mok(right: str, seen_mok: set[str]) -> bool:
-    match = _MOK_START.match(right)
+    match = grammar.MOK_LINE.match(right)
     if not match:
         return False
     letter = match.group(1)
-    return letter == "가" or _MOK_ORDER[_MOK_ORDER.index(letter) - 1] in seen_mok
+    return letter == "가" or grammar.MOK_LETTERS[grammar.MOK_LETTERS.index(letter) - 1] in seen_mok
 
 
 def _tail(line: str) -> str:

@@ -60,8 +60,8 @@ Known limits: section labels are unique per document only up to their
 article, and appendix E's ``Section 1-1`` shares ``SECTION 1-1`` with the
 charter); OCR damage (split words, ``Reoeal``, ``3.09Q``) is left as is.
 
-Public: :func:`parse`, :func:`canonical_section`,
-:func:`canonical_section_candidates`, :func:`find_units`.
+Public: :func:`parse`, :func:`find_units`; :func:`canonical_section` and
+:func:`canonical_section_candidates` (the section grammar, ``civicrag.legal.grammar``) are re-exported.
 """
 
 from __future__ import annotations
@@ -70,19 +70,14 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from civicrag.ingest.documents import Document, Provision, Unit
 from civicrag.ingest.parsing.generic import MAX_PASSAGE_CHARS, SourceLine, pack_lines, read_lines
 
-# A section number: 2-537, 2-1202.01a, 1.010, 3-1, 38, 5a; or a Roman numeral (Section IV).
-_NUM = r"(?:\d+[A-Za-z]?(?:[-.‐‑–]\d+[A-Za-z]?)*|[IVXLC]+(?![A-Za-z]))"
-# Plural keywords may carry a list or a dash range: "Secs. 2-280, 2-281", "Secs. 2-65–2-80".
-_RANGE = r"(?:\s*[,–—]\s*\d+[A-Za-z]?(?:[-.]\d+[A-Za-z]?)*)*"
+from civicrag.legal import grammar
+from civicrag.legal.grammar import canonical_section
+from civicrag.legal.grammar import canonical_section_candidates as canonical_section_candidates
+from civicrag.legal.types import Document, Provision
+from civicrag.legal.types import UnitSpan as Unit
 
-_SECTION_RE = re.compile(
-    r"^(?:(?P<sym>§§?)\s*"
-    r"|(?P<word>SECTIONS?|Sections?|SECS?\.|Secs?\.|SECS?|Secs?)(?:\s+|(?<=\.)))"
-    rf"(?P<num>{_NUM})(?P<range>{_RANGE})(?P<after>.*)$"
-)
 # What may follow a section or container number for the line to be a heading rather than a
 # sentence ("Section 5 of this ordinance", "section 2-5(d)", "Title 3 compliance"): nothing, a
 # period or colon, a dash, or a capitalised word.
@@ -160,96 +155,6 @@ class _Segment:
 
 
 # ---------------------------------------------------------------------------
-# canonical labels
-
-
-def canonical_section(label: str) -> str | None:
-    """Normalise a user's spelling of a section reference to the parser's canonical label.
-
-    ``§2-537``, ``§ 2-537``, ``D.C. Code § 2-537``, ``2-537`` and lower-case
-    ``section 2-537`` → ``§ 2-537`` (a bare hyphenated number and prose
-    "section N" are read as D.C. Code style: that is how people cite it);
-    ``SECTION 3-1`` and capitalised ``Section 3-1:`` → ``SECTION 3-1``;
-    ``Sec. 3-1``, ``sec 3-1``, ``SEC. 3-1`` → ``Sec. 3-1``; ``Secs. 2-11-2-20``
-    → ``Secs. 2-11-2-20``; a bare dotted number ``2.1.3`` stays ``2.1.3``
-    (zoning). Anything else, including a bare integer, → None.
-    """
-    candidates = canonical_section_candidates(label)
-    return candidates[0] if candidates else None
-
-
-def canonical_section_candidates(label: str) -> list[str]:
-    """Every canonical label ``label`` may mean, most likely first (``[]`` if none).
-
-    For ambiguous input retrieval can try them in turn: ``section 5.010`` →
-    ``["§ 5.010", "SECTION 5.010", "Sec. 5.010", "5.010"]``.
-    """
-    text = label.strip().rstrip(".:").strip()
-    text = re.sub(r"^(?:D\.?\s?C\.?\s+)?Code\s+", "", text, flags=re.I)
-    text = re.sub(r"(?:\s*\([0-9A-Za-z]{1,4}\))+$", "", text)  # "§ 2-537(a)(1)" → the section
-    m = re.match(
-        r"^(?:(?P<sym>§§?)\s*|(?P<word>sections?|secs?)(?:\.\s*|\s+|(?=\d))|)"
-        rf"(?P<num>{_NUM}{_RANGE})$",
-        text,
-        flags=re.I,
-    )
-    if not m:
-        return []
-    num = _normalise_number(m.group("num"))
-    if not num:
-        return []
-    word = m.group("word")
-    is_roman = bool(re.fullmatch(r"[IVXLC]+", num, flags=re.I))
-    if is_roman:
-        # Roman numerals only number "Section I." style headings (Rivergrove), never § or Sec.
-        return [f"SECTION {num.upper()}"] if word and word.lower() == "section" else []
-    all_forms = [f"§ {num}", f"SECTION {num}", f"Sec. {num}"]
-    if re.fullmatch(r"\d+(?:\.\d+)+[A-Za-z]?", num):
-        all_forms.append(num)
-    if m.group("sym"):
-        first = f"§ {num}"
-    elif word is None:
-        if "-" in num:
-            first = f"§ {num}"
-        elif "." in num:
-            first = num
-        else:
-            return []  # a bare integer or numeral could be anything
-    elif word.lower().startswith("section"):
-        # Capitalised (as in a heading) → the charter's SECTION; prose lower case → D.C. style §.
-        first = f"§ {num}" if word[0] == "s" else f"SECTION {num}"
-    elif word.lower() == "secs":
-        return [f"Secs. {num}"]
-    else:
-        first = f"Sec. {num}"
-    return [first, *[f for f in all_forms if f != first]]
-
-
-def _normalise_number(num: str) -> str:
-    """One spelling per number: hyphen-like dashes inside a number become "-", spaces go."""
-    num = re.sub(r"\s+", "", num.strip())
-    num = re.sub(r"(?<=\d)[‐‑](?=\d)", "-", num)
-    # An en dash between two full numbers ("2-65–2-80") is a range and stays; inside a single
-    # number ("2–537", as typed by a user or a word processor) it is a hyphen.
-    if "-" not in num:
-        num = re.sub(r"(?<=\d)[–—](?=\d)", "-", num)
-    return num
-
-
-def _section_label(sym: str | None, word: str | None, num: str, rng: str) -> str:
-    num = _normalise_number(num + (rng or ""))
-    if sym:
-        return f"§ {num}"
-    assert word is not None
-    w = word.lower()
-    if w.startswith("section"):
-        return f"SECTION {num}"
-    if w.startswith("secs"):
-        return f"Secs. {num}"
-    return f"Sec. {num}"
-
-
-# ---------------------------------------------------------------------------
 # classifying lines
 
 
@@ -286,11 +191,11 @@ def _classify(line: SourceLine, index: int) -> _Marker | None:
             source = "plain"
             body, rest = text, ""
 
-    m = _SECTION_RE.match(body)
+    m = grammar.SECTION_LINE.match(body)
     if m and _AFTER_OK_RE.match(m.group("after")):
         if m.group("range") and not (m.group("sym") == "§§" or (m.group("word") or "").lower().endswith("s")):
             return None  # "Section 3, 4" in prose
-        label = _section_label(m.group("sym"), m.group("word"), m.group("num"), m.group("range"))
+        label = grammar.section_label(m.group("sym"), m.group("word"), m.group("num"), m.group("range"))
         after = m.group("after")
         if source == "heading":
             title = _clean_title(after)
@@ -303,7 +208,7 @@ def _classify(line: SourceLine, index: int) -> _Marker | None:
             "section",
             line.level,
             label,
-            _normalise_number(m.group("num")),
+            grammar.normalise_section_number(m.group("num")),
             title,
             _display(text),
             source,

@@ -29,7 +29,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from civicrag.ingest.documents import Document, Provision
+from civicrag.legal.grammar import CIRCLED_CLASS
+from civicrag.legal.language import HANGUL_SYLLABLES
+from civicrag.legal.types import Document, Provision
 
 MAX_PASSAGE_CHARS = 1200
 
@@ -53,7 +55,10 @@ _SPACE_RE = re.compile(r"\s+")
 # Title-like plain lines: short, no terminal punctuation, no list or table markup.
 _TITLE_MAX_CHARS = 80
 _TITLE_MAX_WORDS = 12
-_NOT_TITLE_START_RE = re.compile(r"^(?:[-*+•·▪○●□■◦>|]|\(?[0-9a-zA-Z]{1,3}\)|[가-힣]\.|[①-⑳]|\[)")
+# A list mark, "(1)", a Hangul item letter ("가."), a 항 mark (① … ㊿) or a bracket starts an item, not a title.
+_NOT_TITLE_START_RE = re.compile(
+    rf"^(?:[-*+•·▪○●□■◦>|]|\(?[0-9a-zA-Z]{{1,3}}\)|[{HANGUL_SYLLABLES}]\.|{CIRCLED_CLASS}|\[)"
+)
 _TITLE_NUMBER_RE = re.compile(r"^(\d+(?:\.\d+)*)\.?\s")
 _TERMINAL_PUNCT = (".", ",", ";", ":", "!", "?", "。", "…", ")", "]")
 

@@ -22,96 +22,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from civicrag.ingest.documents import Document, Provision, Unit
 from civicrag.ingest.parsing.tables import html_tables_to_text
 
+from civicrag.legal import grammar
+from civicrag.legal.grammar import canonical_article as canonical_article
+from civicrag.legal.types import Document, Provision
+from civicrag.legal.types import UnitSpan as Unit
+
 # ---------------------------------------------------------------------------
-# Line patterns. Every one is anchored at the start of a single line.
-
-_LABEL = r"제\s*(?P<num>\d+)\s*조(?:\s*의\s*(?P<branch>\d+))?"
-# A title in parentheses, allowing one level of nesting: "(사용료(관람료) 감면)".
-_TITLE = r"\((?P<title>(?:[^()\n]|\([^()\n]*\))*)\)"
-
-# "##### 제702조 (세척센터의 설치 등)" — the Markdown article heading.
-_MD_ARTICLE = re.compile(rf"^\s*#{{1,6}}\s*{_LABEL}\s*(?:{_TITLE})?\s*$")
-# "제1조 (목적)" alone on its line — the PDF rendering of that heading.
-_PLAIN_ARTICLE = re.compile(rf"^\s*{_LABEL}\s*(?:{_TITLE})?\s*$")
-# The body's own label: "제7조의2(세척센터의 설치 등) 본문…" or "제5조 삭제 <2019.4.11.>".
-# The title must be followed by a space or the line end: "제5조(정의)에 따른" is a reference.
-_BODY_LABEL = re.compile(rf"^\s*{_LABEL}\s*(?:{_TITLE}(?=\s|$)|(?P<deleted>삭\s*제)(?=\s|<|\(|\[|$))")
-_ANY_MD_ARTICLE = re.compile(r"^[ \t]*#{1,6}[ \t]*제[ \t]*\d+[ \t]*조", re.MULTILINE)
-
-# "제1장 총칙", "제 1 장  총     칙", "제2절 운영위원회" (편/장/절/관).
-_CHAPTER = re.compile(
-    r"^\s*(?:#{1,6}\s*)?제\s*(?P<num>\d+)\s*(?:의\s*(?P<branch>\d+)\s*)?(?P<level>편|장|절|관)"
-    r"(?:\s+(?P<title>\S.*?))?\s*$"
-)
-_CHAPTER_LEVEL = {"편": 0, "장": 1, "절": 2, "관": 3}
-
-# "## 부칙", "부칙", "부 칙  ①(시행일) …", "부칙 <제1234호, 2019.4.11.> …".
-_SUPPLEMENT = re.compile(r"^\s*(?:#{1,6}\s*)?부\s*칙(?P<rest>(?:[\s<(\[].*)?)$")
-# "부칙 제2조의 규정에 의하여 …" (wrapped reference text), not a new 부칙.
-_SUPPLEMENT_REFERENCE = re.compile(r"^\s*제\s*\d+\s*조(?:\s*의\s*\d+)?(?!\s*\()")
-# How a real 부칙 line goes on when it is not yet known to be in the 부칙 area.
-_SUPPLEMENT_START = re.compile(r"^\s*(?:<|\(|\[|①|제\s*1\s*조\s*\(|이\s)")
-_PROMULGATION = re.compile(r"^\s*(<[^<>\n]*>|\((?:[^()\n]*?\d+\s*호[^()\n]*|[^()\n]*?\d{4}\s*\.[^()\n]*)\))")
-
-# "[별표 1] 세척센터의 명칭과 위치", "[별지 제1호서식] …" at a line start.
-# A particle right after the bracket ("[별표 1]을 다음과 같이 한다") makes it a reference in running text.
-_APPENDIX = re.compile(
-    r"^\s*(?:#{1,6}\s*)?(?:■\s*)?\[\s*(?P<kind>별표|별지)\s*(?P<inner>[^\]\n]*)\]"
-    r"(?![을를의에과와은는이가로])(?P<rest>.*)$"
-)
-_APPENDIX_NUMBER = re.compile(r"^(\d+)(?:\s*의\s*(\d+))?$")
+# Line patterns: the provision grammar (civicrag.legal.grammar: grammar.MD_ARTICLE, grammar.SUPPLEMENT …),
+# each anchored at the start of a single line. Only the Markdown heading mark is the parser's own.
 
 _MD_HEADING_MARK = re.compile(r"^\s*#{1,6}\s+")
-_FAKE_ARTICLE_LINE = re.compile(r"^\s*#{1,6}\s*제\s*0+\s*조")
-_DELETED_ONLY = re.compile(r"^\s*삭\s*제\s*(?:<[^<>\n]*>)?\s*$")
-
-# Units inside a provision's cleaned text.
-_PARAGRAPH_MARKS = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳㉑㉒㉓㉔㉕㉖㉗㉘㉙㉚㉛㉜㉝㉞㉟㊱㊲㊳㊴㊵㊶㊷㊸㊹㊺㊻㊼㊽㊾㊿"
-_PARAGRAPH_LINE = re.compile(rf"^[ \t]*([{_PARAGRAPH_MARKS}])", re.MULTILINE)
-# "1.", "2의2." — a 호. "(?!\d)" keeps "2023. 11. 20." wraps and decimals out.
-_ITEM_LINE = re.compile(r"^[ \t]*(\d{1,3})(?:[ \t]*의[ \t]*(\d{1,2}))?\.(?!\d)", re.MULTILINE)
-_INNER_ARTICLE_LINE = re.compile(
-    r"^[ \t]*제[ \t]*(\d+)[ \t]*조(?:[ \t]*의[ \t]*(\d+))?[ \t]*\(", re.MULTILINE
-)
-
-# Dingbat circled digits (from "&#10112;" in one document) read as the usual 항 marks;
-# U+F09E is a Symbol-font middle dot that Office exported as a private-use character.
-_CHAR_FIXES = str.maketrans({**{chr(0x2780 + i): chr(0x2460 + i) for i in range(10)}, "\uf09e": "·"})
-
-_CANONICAL = re.compile(r"^\s*#*\s*제?\s*(?P<num>\d+)\s*조(?:\s*의\s*(?P<branch>\d+))?\s*(?:\([^)]*\))?\s*$")
-
-
-def canonical_article(label: str, *, heading_defect: bool = False) -> str | None:
-    """The canonical spelling ``제N조`` / ``제N조의M`` of an article label, or None.
-
-    Accepts ``제7조의6``, ``7조의6``, ``제7조의 6``, ``제 7 조의 6``, a trailing
-    title ``제7조의6(사용료)``. With ``heading_defect=True`` a heading number
-    like ``제706조`` (the corpus's spelling of 제7조의6) is decoded as well.
-    """
-    match = _CANONICAL.match(label)
-    if not match:
-        return None
-    num = int(match.group("num"))
-    branch = int(match.group("branch")) if match.group("branch") else 0
-    if not branch and heading_defect:
-        num, branch = _decode_heading_number(num)
-    if num <= 0:
-        return None
-    return _label(num, branch)
-
-
-def _label(num: int, branch: int) -> str:
-    return f"제{num}조의{branch}" if branch else f"제{num}조"
-
-
-def _decode_heading_number(num: int) -> tuple[int, int]:
-    """제N0M조 → (N, M): the headings store 제N조의M as N*100 + M."""
-    if num >= 100 and num % 100:
-        return num // 100, num % 100
-    return num, 0
 
 
 # ---------------------------------------------------------------------------
@@ -151,7 +73,7 @@ def parse(doc: Document) -> list[Provision]:
     """Provisions of a Korean regulation in document order; [] when it has no 조 at all."""
     text = doc.text
     lines = _split_lines(text)
-    heading_mode = _ANY_MD_ARTICLE.search(text) is not None
+    heading_mode = grammar.ANY_MD_ARTICLE.search(text) is not None
     state = _State()
     i = 0
     while i < len(lines):
@@ -197,12 +119,12 @@ def _step(lines: list[_Line], i: int, heading_mode: bool, state: _State) -> int:
     if not stripped or stripped[0] not in "#제부[■":
         return i + 1  # every structural line starts with one of these: skip the rest cheaply
 
-    supplement = _SUPPLEMENT.match(line.text)
+    supplement = grammar.SUPPLEMENT.match(line.text)
     if supplement and _is_supplement_line(supplement.group("rest"), state):
         _open_supplement(lines, i, supplement.group("rest"), state)
         return i + 1
 
-    appendix = _APPENDIX.match(line.text)
+    appendix = grammar.APPENDIX_HEADING.match(line.text)
     if appendix:
         _open_appendix(line, appendix, state)
         return i + 1
@@ -210,34 +132,34 @@ def _step(lines: list[_Line], i: int, heading_mode: bool, state: _State) -> int:
     if state.in_tail:
         return i + 1  # 부칙 articles (제1조(시행일) …) and quoted chapters stay inside the 부칙
 
-    chapter = _CHAPTER.match(line.text)
+    chapter = grammar.CHAPTER.match(line.text)
     if chapter and _is_chapter_line(lines, i, chapter, heading_mode):
         _open_chapter(line, chapter, state)
         return i + 1
 
-    md_heading = _MD_ARTICLE.match(line.text)
+    md_heading = grammar.MD_ARTICLE.match(line.text)
     if md_heading:
         return _open_from_heading(lines, i, md_heading, state, markdown=True)
     if heading_mode:
         return i + 1  # Markdown documents open articles only at ##### headings
 
-    plain_heading = _PLAIN_ARTICLE.match(line.text)
+    plain_heading = grammar.PLAIN_ARTICLE.match(line.text)
     if plain_heading and _after_last(state, plain_heading, decode=True):
         return _open_from_heading(lines, i, plain_heading, state, markdown=False)
-    body_label = _BODY_LABEL.match(line.text)
+    body_label = grammar.BODY_ARTICLE.match(line.text)
     if body_label and _after_last(state, body_label, decode=False):
         _open_article_from_body(line, line.start, body_label, state)
     return i + 1
 
 
 def _is_supplement_line(rest: str, state: _State) -> bool:
-    if _SUPPLEMENT_REFERENCE.match(rest):
+    if grammar.SUPPLEMENT_REFERENCE.match(rest):
         return False
     if not rest.strip() or state.in_tail:
         return True
     # Before the 부칙 area, only a line that reads like a 부칙 opening starts one, so a
     # wrapped PDF line beginning with "부칙 …" in running text stays text.
-    return _SUPPLEMENT_START.match(rest) is not None
+    return grammar.SUPPLEMENT_START.match(rest) is not None
 
 
 def _is_chapter_line(lines: list[_Line], i: int, chapter: re.Match[str], heading_mode: bool) -> bool:
@@ -250,10 +172,10 @@ def _is_chapter_line(lines: list[_Line], i: int, chapter: re.Match[str], heading
     before = i - 1
     while before >= 0 and not lines[before].text.strip():
         before -= 1
-    if before >= 0 and _FAKE_ARTICLE_LINE.match(lines[before].text):
+    if before >= 0 and grammar.FAKE_ARTICLE_LINE.match(lines[before].text):
         return True
     after = _next_nonblank(lines, i + 1)
-    return after < len(lines) and _MD_ARTICLE.match(lines[after].text) is not None
+    return after < len(lines) and grammar.MD_ARTICLE.match(lines[after].text) is not None
 
 
 def _number(match: re.Match[str]) -> tuple[int, int]:
@@ -275,7 +197,7 @@ def _after_last(state: _State, match: re.Match[str], decode: bool) -> bool:
 def _maybe_decode(num: int, state: _State) -> tuple[int, int]:
     """Decode a 제N0M조 heading only where the plain number cannot be the next article."""
     base = state.last_article[0]
-    decoded, branch = _decode_heading_number(num)
+    decoded, branch = grammar.decode_heading_number(num)
     if branch and base and num > base + 1 and decoded in (base, base + 1):
         return decoded, branch
     return num, 0
@@ -287,7 +209,7 @@ def _open_from_heading(
     line = lines[i]
     j = _next_nonblank(lines, i + 1)
     follower = lines[j] if j < len(lines) else None
-    body_label = _BODY_LABEL.match(follower.text) if follower else None
+    body_label = grammar.BODY_ARTICLE.match(follower.text) if follower else None
     num, branch = _number(heading)
 
     if body_label and follower and (markdown or _same_article(heading, body_label)):
@@ -303,11 +225,11 @@ def _open_from_heading(
         num, branch = _maybe_decode(num, state)
     title = " ".join((heading.group("title") or "").split())
     body = line.end  # the heading line itself is replaced by a clean header
-    if follower and _DELETED_ONLY.match(follower.text):
-        header = f"{_label(num, branch)} {follower.text.strip()}"
+    if follower and grammar.DELETED_ONLY.match(follower.text):
+        header = f"{grammar.article_label(num, branch)} {follower.text.strip()}"
         _open_article(state, line.start, follower.end, num, branch, "삭제", header)
         return j + 1
-    header = f"{_label(num, branch)}({title})" if title else _label(num, branch)
+    header = f"{grammar.article_label(num, branch)}({title})" if title else grammar.article_label(num, branch)
     _open_article(state, line.start, body, num, branch, title, header)
     return i + 1
 
@@ -318,7 +240,7 @@ def _same_article(heading: re.Match[str], body_label: re.Match[str]) -> bool:
     b_num, b_branch = _number(body_label)
     if (h_num, h_branch) == (b_num, b_branch):
         return True
-    if not h_branch and _decode_heading_number(h_num) == (b_num, b_branch):
+    if not h_branch and grammar.decode_heading_number(h_num) == (b_num, b_branch):
         return True
     return (heading.group("title") or "").strip() == (body_label.group("title") or "").strip() != ""
 
@@ -327,11 +249,11 @@ def _open_article_from_body(line: _Line, start: int, body_label: re.Match[str], 
     num, branch = _number(body_label)
     if body_label.group("deleted"):
         # "제5조 삭제 <2019.4.11.>": the whole line is the header, verbatim from 삭제 on.
-        header = f"{_label(num, branch)} {line.text[body_label.start('deleted') :].strip()}"
+        header = f"{grammar.article_label(num, branch)} {line.text[body_label.start('deleted') :].strip()}"
         _open_article(state, start, line.end, num, branch, "삭제", header)
         return
     title = " ".join((body_label.group("title") or "").split())
-    header = f"{_label(num, branch)}({title})" if title else _label(num, branch)
+    header = f"{grammar.article_label(num, branch)}({title})" if title else grammar.article_label(num, branch)
     _open_article(state, start, line.start + body_label.end(), num, branch, title, header)
 
 
@@ -343,7 +265,7 @@ def _open_article(
             kind="article",
             start=start,
             body_start=body_start,
-            article=_label(num, branch),
+            article=grammar.article_label(num, branch),
             title=title,
             header=header,
             heading_path=[name for _, name in state.chapters],
@@ -357,7 +279,7 @@ def _close_with_void(line: _Line, state: _State) -> None:
 
 
 def _open_chapter(line: _Line, chapter: re.Match[str], state: _State) -> None:
-    level = _CHAPTER_LEVEL[chapter.group("level")]
+    level = grammar.CHAPTER_LEVEL[chapter.group("level")]
     branch = f"의{chapter.group('branch')}" if chapter.group("branch") else ""
     label = f"제{int(chapter.group('num'))}{chapter.group('level')}{branch}"
     name = f"{label} {_tidy_chapter_title(chapter.group('title') or '')}".strip()
@@ -378,7 +300,7 @@ def _tidy_chapter_title(title: str) -> str:
 
 def _open_supplement(lines: list[_Line], i: int, rest: str, state: _State) -> None:
     line = lines[i]
-    note_match = _PROMULGATION.match(rest)
+    note_match = grammar.PROMULGATION.match(rest)
     note = note_match.group(1).strip() if note_match else ""
     body_start = line.start + (len(line.text) - len(rest)) + (note_match.end() if note_match else 0)
     block = _Block(
@@ -412,7 +334,7 @@ def _blank_since(lines: list[_Line], i: int, offset: int) -> bool:
 
 def _open_appendix(line: _Line, appendix: re.Match[str], state: _State) -> None:
     inner = " ".join(appendix.group("inner").split())
-    number = _APPENDIX_NUMBER.match(inner.replace(" ", ""))
+    number = grammar.TABLE_NUMBER.match(inner.replace(" ", ""))
     if appendix.group("kind") == "별표":
         if number:
             label = f"별표 {int(number.group(1))}"
@@ -458,11 +380,11 @@ def _provision(text: str, block: _Block, end: int) -> Provision:
 
 def _clean_body(raw: str) -> str:
     """Body text for reading/embedding: tables as rows, no Markdown marks, notes kept verbatim."""
-    text = html_tables_to_text(raw).translate(_CHAR_FIXES)
+    text = html_tables_to_text(raw).translate(grammar.CHARACTER_FIXES)
     out: list[str] = []
     blank = False
     for line in text.splitlines():
-        if _FAKE_ARTICLE_LINE.match(line):
+        if grammar.FAKE_ARTICLE_LINE.match(line):
             continue
         line = _MD_HEADING_MARK.sub("", line)
         if not line.strip():
@@ -480,8 +402,8 @@ def _units(text: str, kind: str) -> list[Unit]:
     starts: list[tuple[int, str]] = []
     if kind == "supplementary":
         starts = [
-            (m.start(), _label(int(m.group(1)), int(m.group(2) or 0)))
-            for m in _INNER_ARTICLE_LINE.finditer(text)
+            (m.start(), grammar.article_label(int(m.group(1)), int(m.group(2) or 0)))
+            for m in grammar.INNER_ARTICLE_LINE.finditer(text)
             if m.start() > 0
         ]
         if len(starts) < 2:
@@ -504,8 +426,8 @@ def _units(text: str, kind: str) -> list[Unit]:
 def _paragraph_starts(text: str) -> list[tuple[int, str]]:
     starts: list[tuple[int, str]] = []
     last = -1
-    for match in _PARAGRAPH_LINE.finditer(text):
-        rank = _PARAGRAPH_MARKS.index(match.group(1))
+    for match in grammar.PARAGRAPH_LINE.finditer(text):
+        rank = grammar.CIRCLED.index(match.group(1))
         if rank > last:  # a repeated or earlier mark is a quotation, not a new 항
             starts.append((match.start(), match.group(1)))
             last = rank
@@ -516,7 +438,7 @@ def _item_starts(text: str) -> list[tuple[int, str]]:
     """Top-level 호 in sequence (1., 2., 2의2., 3. …); "2023. 11. 20.>" wraps don't fit it."""
     starts: list[tuple[int, str]] = []
     previous = (0, 0)
-    for match in _ITEM_LINE.finditer(text):
+    for match in grammar.ITEM_LINE.finditer(text):
         num = int(match.group(1))
         branch = int(match.group(2)) if match.group(2) else 0
         follows = (num == previous[0] + 1 and branch == 0) or (
@@ -538,7 +460,7 @@ def _preamble(doc: Document, lines: list[_Line], first_start: int) -> Provision 
         if line.start >= first_start:
             break
         stripped = line.text.strip()
-        if not stripped or stripped.startswith("#") or _CHAPTER.match(stripped):
+        if not stripped or stripped.startswith("#") or grammar.CHAPTER.match(stripped):
             continue
         key = "".join(stripped.split())
         if not content and title_key and title_key.startswith(consumed + key):

@@ -4,7 +4,8 @@ Generic BM25 tokenizers split on spaces, so 주차장을 ≠ 주차장 and Korea
 search silently finds nothing. Korean text goes through Kiwi's morphological
 analyser (content morphemes only: particles and endings are dropped); Latin
 words are lower-cased and Snowball-stemmed. Provision numbers (제7조의2, § 2-537,
-SECTION 3-1, Sec. 3-1) also become single tokens so an exact reference hits.
+SECTION 3-1, Sec. 3-1) also become single tokens so an exact reference hits
+(``civicrag.legal.grammar.reference_tokens``).
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from civicrag.legal.grammar import reference_tokens
+from civicrag.legal.language import has_hangul
+
 # Content-bearing Kiwi tags: nouns, verb/adjective stems, roots, numbers, foreign words, hanja.
 _KEEP_TAGS = ("NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "XR", "SN", "SL", "SH", "W_SERIAL")
-_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _LATIN_WORD = re.compile(r"[a-z0-9]+(?:[.\-][a-z0-9]+)*")
-_KO_ARTICLE = re.compile(r"제\s*(\d+)\s*조(?:\s*의\s*(\d+))?")
-_EN_SECTION = re.compile(r"(§+|\bsection\b|\bsec\.?)\s*(\d+[a-z]?(?:[.\-:]\d+[a-z]?)*)", re.IGNORECASE)
 _EN_STOP = frozenset(
     {
         "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "how", "in",
@@ -51,8 +52,8 @@ class Tokenizer:
         return Stemmer.Stemmer("english")
 
     def __call__(self, text: str) -> list[str]:
-        tokens = self._reference_tokens(text)
-        if _HANGUL.search(text):
+        tokens = reference_tokens(text)
+        if has_hangul(text):
             previous = None
             for token in self._kiwi.tokenize(text):
                 tag = token.tag.split("-")[0]
@@ -89,17 +90,6 @@ class Tokenizer:
 
     def tokenize_many(self, texts: Sequence[str]) -> list[list[str]]:
         return [self(t) for t in texts]
-
-    @staticmethod
-    def _reference_tokens(text: str) -> list[str]:
-        refs = []
-        for match in _KO_ARTICLE.finditer(text):
-            refs.append(f"제{match.group(1)}조" + (f"의{match.group(2)}" if match.group(2) else ""))
-        for match in _EN_SECTION.finditer(text):
-            word = match.group(1).lower().rstrip(".")
-            prefix = "§" if word.startswith("§") else word  # "section" and "sec" stay distinct (Somerville)
-            refs.append(f"{prefix}{match.group(2).rstrip('.:').lower()}")
-        return refs
 
 
 class LexicalIndex:

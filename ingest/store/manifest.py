@@ -42,6 +42,8 @@ import numpy as np
 from civicrag.ingest.documents import Chunk, Document
 from civicrag.ingest.store import lease
 
+from civicrag.legal.types import in_force
+
 UNDATED = "undated"
 
 # Columns added after the first release, with their types: manifests made before get them on open.
@@ -144,10 +146,8 @@ class VersionRow:
         return self.valid_to is not None
 
     def in_force(self, as_of: str) -> bool:
-        """Whether this version applies on ``as_of`` (ISO date)."""
-        starts_ok = self.valid_from is None or self.valid_from <= as_of
-        ends_ok = self.valid_to is None or as_of < self.valid_to
-        return starts_ok and ends_ok
+        """Whether this version applies on ``as_of`` (ISO date): ``civicrag.legal.types.in_force``."""
+        return in_force(self.valid_from, self.valid_to, as_of)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ import numpy as np
 from civicrag.rag.facts import FactKind, defers, states_fact, states_number
 from civicrag.rag.rerank.candidates import Candidate, CandidateUnit
 
+from civicrag.legal.grammar import NUMBERED_TOKEN
+
 KINDS: tuple[FactKind, ...] = ("amount", "period", "date", "body", "count", "rule", "procedure", "definition")
 _KIND_FEATURES = tuple(f"k_{k}" for k in KINDS)
 
@@ -42,7 +44,6 @@ ANSWER_FEATURES: tuple[str, ...] = (
     "annex_beats", "same_doc_2", "q_tokens", *_KIND_FEATURES,
 )
 
-_NUMBERED_TOKEN = re.compile(r"^(제|§|sec|section)", re.I)
 
 
 @dataclass
@@ -64,7 +65,7 @@ class QueryView:
 
     def content(self) -> list[str]:
         """Tokens that carry the topic: provision numbers are matched as references, not words."""
-        return [t for t in dict.fromkeys(self.tokens) if not (_NUMBERED_TOKEN.match(t) and len(t) >= 3)]
+        return [t for t in dict.fromkeys(self.tokens) if not (NUMBERED_TOKEN.match(t) and len(t) >= 3)]
 
 
 def _share(tokens: frozenset[str], query: Sequence[str], weight: Callable[[str], float], total: float) -> float:

@@ -18,11 +18,13 @@ from types import SimpleNamespace
 import pytest
 from civicrag.ingest.documents import Document, IngestError
 from civicrag.ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, OcrOptions, iter_candidate_files, load_file
-from civicrag.ingest.loaders.common import decode_text, detect_language, human_size
+from civicrag.ingest.loaders.common import decode_text, human_size
 from civicrag.ingest.loaders.metadata import iso_date
 from civicrag.ingest.loaders.reflow import _space_at, rejoin_hyphenated, rejoin_korean_wraps
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+from civicrag.legal.language import detect_language
 
 LIMITS = LoadLimits(max_file_bytes=10 * 1024 * 1024, max_pdf_pages=50)
 SCANNED = "no text layer on any page (scanned PDF?): needs OCR"
@@ -431,8 +433,9 @@ def test_small_helpers() -> None:
     assert iso_date("20231120") == iso_date("2023-11-20") == iso_date(20231120) == "2023-11-20"
     assert iso_date("2023. 11. 20.") == "2023-11-20"
     assert iso_date("2023-02-30") is None and iso_date("soon") is None
-    assert detect_language("제1조(목적) 이 조례는 Seoul 시의 조례이다.") == "ko"
-    assert detect_language("Section 1. The 조례 word is quoted here in English text.") == "en"
+    assert detect_language("제1조(목적) 이 조례는 Seoul 시의 조례이다.", empty="en") == "ko"
+    assert detect_language("Section 1. The 조례 word is quoted here in English text.", empty="en") == "en"
+    assert detect_language("1. 2. 3.", empty="en") == "en"  # no letter: a document is read as English
     assert decode_text(b"a\r\nb\rc") == ("a\nb\nc", "utf-8")
     assert _space_at("위탁할 수 있다", 3) and not _space_at("자원을 절약", 1)
 

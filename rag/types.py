@@ -18,9 +18,6 @@ from civicrag.legal.references import from_json
 Language = Literal["ko", "en"]
 Role = Literal["user", "assistant", "system"]
 
-#: Filter keys a caller may use; each is matched against chunk metadata (``doc`` is an alias of ``doc_id``).
-FILTER_KEYS = ("jurisdiction", "kind", "doc_id", "language", "provision_kind", "article", "department")
-
 
 @dataclass(frozen=True)
 class ChunkRecord:

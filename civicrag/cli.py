@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from civicrag.settings import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
     from civicrag.ingest.pipeline import IngestReport
+    from civicrag.rag.request import AskRequest
+    from civicrag.rag.service import RagService
+    from civicrag.rag.types import Result
 
 app = typer.Typer(
     help="Question answering over municipal regulations, with article-level citations.",
@@ -197,7 +200,8 @@ def ask(
     filters: Annotated[
         list[str] | None,
         typer.Option(
-            "--filter", help="key=value on jurisdiction, kind, doc (doc_id), language, department; repeatable."
+            "--filter", help="key=value on jurisdiction, kind, doc (doc_id), language, provision_kind, article, "
+            "department; repeatable."
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -208,74 +212,107 @@ def ask(
     config: ConfigOption = None,
 ) -> None:
     """Answer a question from the indexed regulations, citing the articles it rests on."""
-    from datetime import date
-
-    from civicrag.rag.service import RagService
-
     if (question is None) == (jsonl is None):
-        _error("give either a QUESTION or --jsonl FILE")
-        raise typer.Exit(2)
-    parsed: dict[str, str] = {}
-    for item in filters or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            _error(f"--filter wants key=value, got {item!r}")
-            raise typer.Exit(2)
-        parsed[key.strip()] = value.strip()
-    if as_of:
-        try:
-            date.fromisoformat(as_of)
-        except ValueError as exc:
-            _error(f"--as-of wants YYYY-MM-DD, got {as_of!r}")
-            raise typer.Exit(2) from exc
+        _ask_usage_error("give either a QUESTION or --jsonl FILE")
     if jsonl is not None and not jsonl.is_file():
-        _error(f"no such file: {jsonl}")
-        raise typer.Exit(2)
+        _ask_usage_error(f"no such file: {jsonl}")
     settings = _settings(config, data_dir)
-    try:
-        service = RagService(settings)
-        service.load()
-    except ConfigError as exc:
-        _error(str(exc))
-        raise typer.Exit(2) from exc
+    # With --jsonl the options are checked here, before the models load, with a stand-in for the questions
+    # (each line's question is checked as it is read).
+    request = _ask_request(settings, question if question is not None else "(each line of --jsonl)",
+                           k=k, as_of=as_of, filters=_parse_filters(filters or []))
+    service = _ask_service(settings)
     gaps = _cli_gap_log(settings) if log_gaps else None
     try:
         if jsonl is not None:
-            failed = _ask_jsonl(service, jsonl, k, as_of, parsed, gaps)
+            failed = _ask_jsonl(service, jsonl, request, settings.server_question_max_chars, gaps)
             raise typer.Exit(1 if failed else 0)
-        assert question is not None
         if as_json:
-            data = service.ask(question, k=k, as_of=as_of, filters=parsed).to_dict()
-            if gaps is not None:
-                gaps.refused(data, _os_user(), "cli")
+            data = service.ask_request(request).to_dict()
+            _log_refusal(gaps, data)
             _print_json(data)
             return
-        result = None
-        for event in service.stream(question, k=k, as_of=as_of, filters=parsed):
-            if event.type == "delta":
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-            elif event.type == "done":
-                result = event.result
-        if result is not None and gaps is not None:
-            gaps.refused(result.to_dict(), _os_user(), "cli")
-        if result is not None and result.citations:
-            print()
-            korean = result.language == "ko"
-            for c in result.citations:
-                # The formal citation, ready to paste into a document; then where it came from and whom to ask.
-                where = f", p. {c.page}" if c.page else ""
-                print(f"[{c.n}] {c.formal}{where} — {c.source}")
-                if c.department:
-                    print(f"    {'문의' if korean else 'Contact'}: {c.department}")
-                for a in c.attachments:
-                    if a.get("label") != c.article:
-                        link = f" {a['url']}" if a.get("url") else ""
-                        print(f"    {'첨부' if korean else 'Attachment'}: {a.get('title') or a.get('label')}{link}")
+        result = _print_streamed_answer(service, request)
+        _log_refusal(gaps, result.to_dict())
+        _print_citations(result)
     finally:
         service.close()
         if gaps is not None:
             gaps.close()  # writes what is queued
+
+
+def _ask_usage_error(message: str) -> NoReturn:
+    _error(message)
+    raise typer.Exit(2)
+
+
+def _parse_filters(items: list[str]) -> dict[str, str]:
+    """``--filter key=value`` options as a mapping (which keys are allowed is ``AskRequest``'s to say)."""
+    parsed: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            _ask_usage_error(f"--filter wants key=value, got {item!r}")
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+def _ask_request(settings: Settings, question: str, **fields: Any) -> AskRequest:
+    """The question and options validated as the REST API validates them; a usage error when they do not hold."""
+    from civicrag.rag.request import AskRequest, RequestError
+
+    try:
+        return AskRequest.build(question, max_chars=settings.server_question_max_chars, **fields)
+    except RequestError as exc:
+        _ask_usage_error(str(exc))
+
+
+def _ask_service(settings: Settings) -> RagService:
+    """The service with its models and indexes loaded (a configuration error is a usage error)."""
+    from civicrag.rag.service import RagService
+
+    try:
+        service = RagService(settings)
+        service.load()
+    except ConfigError as exc:
+        _ask_usage_error(str(exc))
+    return service
+
+
+def _print_streamed_answer(service: RagService, request: AskRequest) -> Result:
+    """The answer printed as it is written; its Result."""
+    result: Result | None = None
+    for event in service.answer(request):
+        if event.type == "delta":
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif event.type == "done":
+            result = event.result
+    assert result is not None, "every answer ends with a done event"
+    return result
+
+
+def _print_citations(result: Result) -> None:
+    """Each citation in its formal form, ready to paste into a document; then where it came from and whom to ask."""
+    if not result.citations:
+        return
+    print()
+    korean = result.language == "ko"
+    for c in result.citations:
+        where = f", p. {c.page}" if c.page else ""
+        print(f"[{c.n}] {c.formal}{where} — {c.source}")
+        if c.department:
+            print(f"    {'문의' if korean else 'Contact'}: {c.department}")
+        for a in c.attachments:
+            if a.get("label") != c.article:
+                link = f" {a['url']}" if a.get("url") else ""
+                print(f"    {'첨부' if korean else 'Attachment'}: {a.get('title') or a.get('label')}{link}")
+
+
+def _log_refusal(gaps: Any, data: dict[str, Any]) -> None:
+    """A refused answer into the content-gap log, when ``--log`` asked for one."""
+    if gaps is not None:
+        gaps.refused(data, _os_user(), "cli")
 
 
 def _cli_gap_log(settings: Settings) -> Any:
@@ -294,10 +331,13 @@ def _os_user() -> str:
         return "cli"
 
 
-def _ask_jsonl(
-    service: Any, path: Path, k: int | None, as_of: str | None, filters: dict[str, str], gaps: Any = None
-) -> int:
-    """One result per input line, in order; a bad line yields an ``error`` object and the run goes on."""
+def _ask_jsonl(service: RagService, path: Path, options: AskRequest, max_chars: int, gaps: Any = None) -> int:
+    """One result per input line, in order; a bad line yields an ``error`` object and the run goes on.
+
+    A line's ``as_of`` and ``filters`` replace the options' (``--as-of``, ``--filter``); each line is
+    validated like a single question."""
+    from civicrag.rag.request import AskRequest
+
     failed = 0
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, start=1):
@@ -305,16 +345,14 @@ def _ask_jsonl(
                 continue
             try:
                 item = json.loads(line)
-                result = service.ask(
-                    str(item["question"]), history=item.get("history") or None, k=k,
-                    as_of=item.get("as_of") or as_of, filters=item.get("filters") or filters,
-                    id=None if item.get("id") is None else str(item["id"]),
+                request = AskRequest.build(
+                    str(item["question"]), max_chars=max_chars, history=item.get("history"), k=options.k,
+                    as_of=item.get("as_of") or options.as_of, filters=item.get("filters") or options.filters,
                 )
-                data = result.to_dict()
-                if gaps is not None:
-                    gaps.refused(data, _os_user(), "cli")
+                data = service.ask_request(request, id=None if item.get("id") is None else str(item["id"])).to_dict()
+                _log_refusal(gaps, data)
                 _print_json(data)
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError) as exc:  # RequestError is a ValueError
                 failed += 1
                 _print_json({"id": None, "line": number, "error": f"{type(exc).__name__}: {exc}"})
     return failed

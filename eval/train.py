@@ -128,8 +128,7 @@ def collect(service: Any, items: Sequence[GoldenItem], splits: dict[str, str], w
         candidates, rows, view = decider.candidates(query, chunks, vector)
         gold = set(gold_keys(item.gold_dicts()))
         labels = [1 if article_key(c.doc_id, c.article) in gold else 0 for c in candidates]
-        topic = query.topic_tokens(decider.tokenize)
-        topic_ok = [not topic or any(t in decider.tokens_of(c) for t in topic) for c in candidates]
+        topic_ok = [not query.topic or any(t in decider.tokens_of(c) for t in query.topic) for c in candidates]
         example = Example(
             item, split, unit or "", query.text, query.kind,
             [Slot(c.doc_id, c.article, c.pinned, c.rank) for c in candidates], rows, labels, topic_ok, vector,

@@ -9,6 +9,14 @@ Use a ``RagService`` per process (it loads the models and indexes once)::
     result = service.ask("4·3 지방공휴일은 언제야?", as_of="2025-06-01", filters={"jurisdiction": "제주"})
     for event in service.stream("How long does the mayor serve?"): ...
 
+What people type (the CLI, the REST API, the chat) is validated once, as an ``AskRequest``, and
+answered with ``service.answer(request)`` (events) or ``service.ask_request(request)`` (the Result)::
+
+    from civicrag.rag import AskRequest
+
+    request = AskRequest.build("4·3 지방공휴일은 언제야?", as_of="2025-06-01")  # RequestError if invalid
+    result = service.ask_request(request)
+
 ``rag.ask(question, settings=...)`` is a one-shot convenience that builds a service,
 answers and closes it (no hidden global state; slow for many questions).
 Nothing is imported or loaded until used.
@@ -21,12 +29,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from civicrag.rag.request import AskRequest, RequestError
     from civicrag.rag.service import RagService
     from civicrag.rag.types import Citation, Message, Result, Retrieved, StreamEvent
 
     from civicrag.settings import Settings
 
-__all__ = ["Citation", "Message", "RagService", "Result", "Retrieved", "StreamEvent", "ask"]
+__all__ = ["AskRequest", "Citation", "Message", "RagService", "RequestError", "Result", "Retrieved", "StreamEvent",
+           "ask"]
 
 
 def ask(
@@ -53,6 +63,10 @@ def __getattr__(name: str) -> Any:
         from civicrag.rag.service import RagService
 
         return RagService
+    if name in {"AskRequest", "RequestError"}:
+        import civicrag.rag.request
+
+        return getattr(civicrag.rag.request, name)
     if name in {"Citation", "Message", "Result", "Retrieved", "StreamEvent"}:
         import civicrag.rag.types
 

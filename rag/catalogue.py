@@ -81,8 +81,9 @@ class Catalogue:
     def mask(self, filters: Mapping[str, str] | None, as_of: str) -> np.ndarray:
         """Rows in force on ``as_of`` that match every filter (values compared case-insensitively).
 
-        Vectorised over per-version and per-column arrays and memoised: it runs on every query and
-        must stay well under a millisecond at 10x the corpus.
+        Vectorised over per-version and per-column arrays: it runs on every query and must stay well under
+        a millisecond at 10x the corpus. Memoised on (date, filters), which most questions share (today, no
+        filters): the memo serves the questions after the first, not the same question twice.
         """
         wanted = normalise_filters(filters)
         key = (as_of, tuple(sorted((k, tuple(sorted(v))) for k, v in wanted.items())))

@@ -52,7 +52,6 @@ class Decider:
         scorer: EvidenceScorer,
         unit_vectors: UnitVectors | None,
         chunk_vectors: np.ndarray | None,
-        tokenize: Callable[[str], list[str]],
         default_jurisdiction: str = "",
         limit: int = 20,
     ):
@@ -61,7 +60,6 @@ class Decider:
         self.scorer = scorer
         self.unit_vectors = unit_vectors
         self.chunk_vectors = chunk_vectors
-        self.tokenize = tokenize
         self.default_jurisdiction = default_jurisdiction.casefold()
         self.limit = limit
 
@@ -165,9 +163,8 @@ class Decider:
             # Rule 1: a named provision is answered from, whatever the model thinks of the wording.
             return Answerability(True, round(max(p, self.models.threshold), 4), "the question names this provision",
                                  shown)
-        topic = query.topic_tokens(self.tokenize)
         lead_tokens = self.tokens_of(lead)
-        if topic and not any(t in lead_tokens for t in topic):
+        if query.topic and not any(t in lead_tokens for t in query.topic):
             # Rule 2: the lead must be about what the question is about.
             return Answerability(False, round(min(p, 0.0), 4), "no provision on this topic", shown)
         if p >= self.models.threshold:

@@ -27,7 +27,13 @@ class UnitScore:
 
 
 class EvidenceScorer:
-    """Token weights (IDF over the live chunks) and tokenized texts, cached across questions."""
+    """Token weights (IDF over the live chunks) and tokenized texts, cached across questions.
+
+    The texts are the corpus's (document and provision titles, attachment titles, units without stored
+    tokens, the chunks an LLM answer is checked against, which compares each generated sentence once): the
+    same few thousand come back question after question, so their tokens are kept. A question's own tokens
+    are not worked out here but once, in ``Query.tokens``.
+    """
 
     def __init__(self, tokenize: Callable[[str], list[str]], idf: Mapping[str, float] | None = None):
         self._tokenize = tokenize

@@ -103,9 +103,10 @@ def question_kind(question: str) -> FactKind:
 _EN_DURATION = re.compile(r"how (much|many) (time|vacation|leave|days|weeks|months|years)", re.I)
 
 
-def kind_spans(question: str) -> list[tuple[int, int]]:
-    """Character spans of the words that ask for the detected kind ("how long", "term", "얼마")."""
-    kind = question_kind(question)
+def kind_spans(question: str, kind: FactKind | None = None) -> list[tuple[int, int]]:
+    """Character spans of the words that ask for ``kind`` ("how long", "term", "얼마"); by default the kind
+    ``question_kind`` detects (pass it when it is known, so it is not worked out twice)."""
+    kind = question_kind(question) if kind is None else kind
     return [m.span() for k, cue in _QUESTION_CUES if k == kind for m in cue.finditer(question)]
 
 

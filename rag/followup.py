@@ -46,12 +46,17 @@ class FollowupRewriter:
         self._find_docs = find_docs
         self._doc_by_title = {t: d for d, t in titles.items()}
 
-    def is_followup(self, question: str, history: Sequence[Message]) -> bool:
+    def is_followup(
+        self, question: str, history: Sequence[Message], tokens: Sequence[str] | None = None,
+        docs: Sequence[str] | None = None,
+    ) -> bool:
+        """``tokens`` and ``docs`` (the documents the question names) are the question's, when the caller has
+        them already; otherwise they are worked out here."""
         if not any(m.role == "user" for m in history):
             return False
         if _KO_CUE.match(question) or _EN_CUE.match(question):
             return True
-        tokens = self._tokenize(question)
+        tokens = self._tokenize(question) if tokens is None else tokens
         if len(tokens) <= 1:
             return True  # "경차는?" alone
         if bool(_ANAPHOR.search(question)) and len(tokens) <= 3:
@@ -59,10 +64,14 @@ class FollowupRewriter:
         # "위원은 몇 명이야?", "신청서는 어디에 내?": a short question in a conversation that names no
         # regulation of its own asks about the one being discussed. A question that names its
         # document ("주차장 조례 …") or carries more words than this stands alone.
-        return len(tokens) <= _SHORT_TOKENS and not self._find_docs(question)
+        return len(tokens) <= _SHORT_TOKENS and not (self._find_docs(question) if docs is None else docs)
 
-    def rewrite(self, question: str, history: Sequence[Message]) -> Rewrite:
-        if not self.is_followup(question, history):
+    def rewrite(
+        self, question: str, history: Sequence[Message], tokens: Sequence[str] | None = None,
+        docs: Sequence[str] | None = None,
+    ) -> Rewrite:
+        """The standalone question; ``tokens`` and ``docs`` as for ``is_followup``."""
+        if not self.is_followup(question, history, tokens, docs):
             return Rewrite(question, False)
         users = [m.content for m in history if m.role == "user"]
         previous = users[-1]
@@ -79,19 +88,20 @@ class FollowupRewriter:
             topic = topic[:start] + " " + topic[end:]
         carried = [t for t in self._tokenize(topic) if (t not in own and len(t) > 1) or t.isdigit()]
         carried = list(dict.fromkeys(carried))
-        docs = list(dict.fromkeys(self._find_docs(previous) + self._answer_docs(history)))
-        if docs and not self._cued(question):
+        conversation = list(dict.fromkeys(self._find_docs(previous) + self._answer_docs(history)))
+        if conversation and not self._cued(question, tokens):
             # "이용자 안전교육은 누가 해?" after a question on rental firms' duties: the question brings its
             # own detail, and the conversation's documents are preference enough. Carrying the previous
             # question's words as well would pull retrieval back to the article answered last time.
-            return Rewrite(question, True, docs)
+            return Rewrite(question, True, conversation)
         rewritten = f"{core} {' '.join(carried)}".strip() if core else previous
-        return Rewrite(rewritten, True, docs)
+        return Rewrite(rewritten, True, conversation)
 
-    def _cued(self, question: str) -> bool:
+    def _cued(self, question: str, tokens: Sequence[str] | None) -> bool:
         """The question leans on the last one by a cue word or an anaphor ("그럼 …", "그 회원제 …")."""
-        return bool(_KO_CUE.match(question) or _EN_CUE.match(question) or _ANAPHOR.search(question)
-                    or len(self._tokenize(question)) <= 1)
+        if _KO_CUE.match(question) or _EN_CUE.match(question) or _ANAPHOR.search(question):
+            return True
+        return len(self._tokenize(question) if tokens is None else tokens) <= 1
 
     def _answer_docs(self, history: Sequence[Message]) -> list[str]:
         """Documents the last answer cited (by their 「title」 or title text)."""

@@ -124,6 +124,18 @@ class AskRequest(BaseModel):
         except ValidationError as exc:
             raise RequestError.of(exc) from None
 
+    @classmethod
+    def unchecked(cls, question: str, **fields: Any) -> AskRequest:
+        """The fields as a Python caller gives them, not validated (``None`` means the default).
+
+        For ``RagService.ask``/``stream``, whose callers (the evaluation, training, tests, notebooks) are code,
+        not people: they keep being answered exactly as they ask. A blank question is answered "please ask
+        again" rather than refused as invalid, a question reaches retrieval byte for byte (not stripped or
+        normalised), ``history`` may hold ``Message`` objects or mappings and ``as_of`` a ``date``. Entry points
+        where people type (the CLI, the REST API, the chat) use ``build`` or ``model_validate``.
+        """
+        return cls.model_construct(question=question, **{k: v for k, v in fields.items() if v is not None})
+
 
 class RequestError(ValueError):
     """A request that does not validate, as one message for a person (the CLI, the chat)."""

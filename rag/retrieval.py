@@ -1,8 +1,8 @@
 """Retrieval legs (dense, lexical, a second dense model) and the hybrid retriever that fuses them.
 
-Every leg implements ``Retriever.retrieve(query, filters, as_of, k)`` over the same
-catalogue rows and applies the same mask (filters + versions in force on ``as_of``),
-so the legs are interchangeable in tests and in the evaluation.
+Every leg ranks a ``Query`` (its text, or the tokens worked out for it) over the same catalogue
+rows and applies the same mask (filters + versions in force on the query's date), so the legs
+are interchangeable in tests and in the evaluation.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from civicrag.rag.catalogue import Catalogue
 from civicrag.rag.fusion import FusionMethod, fuse
-from civicrag.rag.references import DocumentNames, QueryRefs, article_refs, loose_key
+from civicrag.rag.query import Query
+from civicrag.rag.references import loose_key
 from civicrag.rag.types import ScoredChunk
 
 from civicrag.legal.language import HANGUL_WORD
@@ -38,7 +39,8 @@ class QueryTokenizer:
     one-syllable Hangul morphemes (받, 오, 쓰, 주: verbs of asking) when the question has
     longer words to search with (``rag/data/question_words.toml`` lists the words of asking, each
     group with its source). This changes only the query side, so the persisted index (and
-    PIPELINE_VERSION) stay as they are.
+    PIPELINE_VERSION) stay as they are. A question is tokenized once, into ``Query.tokens``
+    (``rag.query.QueryBuilder``), and the legs read them there.
     """
 
     def __init__(self, tokenize: Callable[[str], list[str]], per_word: bool = True, drop_single: bool = False):
@@ -46,12 +48,8 @@ class QueryTokenizer:
         self._drop = question_words()
         self.per_word = per_word
         self.drop_single = drop_single
-        self._cache: OrderedDict[str, list[str]] = OrderedDict()
 
     def __call__(self, text: str) -> list[str]:
-        cached = self._cache.get(text)
-        if cached is not None:
-            return cached
         tokens = list(self._tokenize(text))
         if self.per_word:
             for word in HANGUL_WORD.findall(text):
@@ -68,9 +66,6 @@ class QueryTokenizer:
             longer = [t for t in out if not (len(t) == 1 and HANGUL_WORD.fullmatch(t))]
             if len(longer) >= 2:
                 out = longer
-        self._cache[text] = out
-        if len(self._cache) > 512:
-            self._cache.popitem(last=False)
         return out
 
 
@@ -89,19 +84,19 @@ class DenseRetriever:
         self.matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         self._embed = _memoise(embed_query)
 
-    def vector(self, query: str) -> np.ndarray:
-        """The query's embedding (memoised: the legs, the reranker and follow-ups share it)."""
-        return self._embed(query)
+    def vector(self, text: str) -> np.ndarray:
+        """The embedding of a question's text (memoised, see ``_memoise``)."""
+        return self._embed(text)
 
-    def rank(self, query: str, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def rank(self, query: Query, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not mask.any():
             return []
-        q = self._embed(query)
+        q = self._embed(query.text)
         scores = self.matrix @ q
         return _top(scores, mask, k)
 
-    def retrieve(self, query: str, filters: Mapping[str, str] | None, as_of: str, k: int) -> list[ScoredChunk]:
-        return _as_scored(self.catalogue, self.rank(query, self.catalogue.mask(filters, as_of), k), self.name)
+    def retrieve(self, query: Query, filters: Mapping[str, str] | None, k: int) -> list[ScoredChunk]:
+        return _as_scored(self.catalogue, self.rank(query, self.catalogue.mask(filters, query.as_of), k), self.name)
 
 
 class ChromaDenseRetriever:
@@ -116,13 +111,13 @@ class ChromaDenseRetriever:
         self._vectors = vectors
         self._embed = _memoise(embed_query)
 
-    def vector(self, query: str) -> np.ndarray:
-        return self._embed(query)
+    def vector(self, text: str) -> np.ndarray:
+        return self._embed(text)
 
-    def rank(self, query: str, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def rank(self, query: Query, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not mask.any():
             return []
-        q = self._embed(query)
+        q = self._embed(query.text)
         fetch = min(len(self.catalogue), max(k * 4, 50))
         hits = self._vectors.query(q, fetch)  # type: ignore[attr-defined]
         out: list[tuple[int, float]] = []
@@ -132,38 +127,38 @@ class ChromaDenseRetriever:
                 out.append((row, float(score)))
         return out[:k]
 
-    def retrieve(self, query: str, filters: Mapping[str, str] | None, as_of: str, k: int) -> list[ScoredChunk]:
-        return _as_scored(self.catalogue, self.rank(query, self.catalogue.mask(filters, as_of), k), self.name)
+    def retrieve(self, query: Query, filters: Mapping[str, str] | None, k: int) -> list[ScoredChunk]:
+        return _as_scored(self.catalogue, self.rank(query, self.catalogue.mask(filters, query.as_of), k), self.name)
 
 
 class LexicalRetriever:
-    """BM25 over the tokens ingest persisted; scores come for every chunk, the mask selects."""
+    """BM25 over the tokens ingest persisted, searched with the query's own tokens (``Query.tokens``);
+    scores come for every chunk, the mask selects."""
 
-    def __init__(self, catalogue: Catalogue, index: object, tokenize: Callable[[str], list[str]]):
+    def __init__(self, catalogue: Catalogue, index: object):
         self.name = "lexical"
         self.catalogue = catalogue
         self._index = index
-        self.tokenize = tokenize
         ids: list[str] = list(index.chunk_ids)  # type: ignore[attr-defined]
         # Index position -> catalogue row; chunks the catalogue does not know (stale index) map to -1.
         self._rows = np.array([catalogue.row_of.get(cid, -1) for cid in ids], dtype=np.int64)
 
-    def scores(self, query: str) -> np.ndarray:
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score per catalogue row."""
-        raw = self._index.scores(self.tokenize(query))  # type: ignore[attr-defined]
+        raw = self._index.scores(tokens)  # type: ignore[attr-defined]
         out = np.zeros(len(self.catalogue), dtype=np.float32)
         known = self._rows >= 0
         out[self._rows[known]] = raw[known]
         return out
 
-    def rank(self, query: str, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def rank(self, query: Query, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not mask.any():
             return []
-        scores = self.scores(query)
+        scores = self.scores(query.tokens)
         return [(r, s) for r, s in _top(scores, mask, k) if s > 0]
 
-    def retrieve(self, query: str, filters: Mapping[str, str] | None, as_of: str, k: int) -> list[ScoredChunk]:
-        return _as_scored(self.catalogue, self.rank(query, self.catalogue.mask(filters, as_of), k), self.name)
+    def retrieve(self, query: Query, filters: Mapping[str, str] | None, k: int) -> list[ScoredChunk]:
+        return _as_scored(self.catalogue, self.rank(query, self.catalogue.mask(filters, query.as_of), k), self.name)
 
 
 class Leg:
@@ -171,7 +166,7 @@ class Leg:
 
     name: str
 
-    def rank(self, query: str, mask: np.ndarray, k: int) -> list[tuple[int, float]]: ...  # pragma: no cover
+    def rank(self, query: Query, mask: np.ndarray, k: int) -> list[tuple[int, float]]: ...  # pragma: no cover
 
 
 @dataclass
@@ -186,7 +181,7 @@ class HybridConfig:
 
 
 class HybridRetriever:
-    """Fuses the legs, then applies what the question names exactly (documents, provisions)."""
+    """Fuses the legs, then applies what the question names exactly (``Query.refs``: documents, provisions)."""
 
     name = "hybrid"
 
@@ -195,39 +190,24 @@ class HybridRetriever:
         catalogue: Catalogue,
         legs: Sequence[Leg],
         config: HybridConfig,
-        doc_names: DocumentNames | None = None,
-        tokenize: Callable[[str], list[str]] | None = None,
         reranker: Callable[[str, list[ScoredChunk]], list[ScoredChunk]] | None = None,
     ):
         self.catalogue = catalogue
         self.legs = list(legs)
         self.config = config
-        self.doc_names = doc_names
-        self.tokenize = tokenize
         self.reranker = reranker
         # Loose article key -> rows: "ko:5" finds 제5조 of every document at once.
         self._rows_by_article: dict[str, list[int]] = {}
         for i, r in enumerate(catalogue.records):
             self._rows_by_article.setdefault(loose_key(r.article), []).append(i)
 
-    def references(self, query: str) -> QueryRefs:
-        refs = QueryRefs(articles=article_refs(query))
-        if self.doc_names is not None and self.tokenize is not None:
-            refs.docs = [doc for doc, _ in self.doc_names.find(query, self.tokenize(query))[:2]]
-        return refs
-
-    def retrieve(
-        self,
-        query: str,
-        filters: Mapping[str, str] | None,
-        as_of: str,
-        k: int,
-        refs: QueryRefs | None = None,
-    ) -> list[ScoredChunk]:
-        mask = self.catalogue.mask(filters, as_of)
+    def retrieve(self, query: Query, filters: Mapping[str, str] | None, k: int) -> list[ScoredChunk]:
+        """The ``k`` best chunks in force on the query's date that match ``filters`` (the caller's, perhaps
+        narrowed to the jurisdictions the question names)."""
+        mask = self.catalogue.mask(filters, query.as_of)
         if not mask.any():
             return []
-        refs = refs if refs is not None else self.references(query)
+        refs = query.refs
         rankings = {leg.name: leg.rank(query, mask, self.config.candidates) for leg in self.legs}
         weights = dict(self.config.weights or {})
         named_docs = set(refs.docs)
@@ -291,7 +271,7 @@ class HybridRetriever:
             )
         scored.sort(key=lambda s: (-s.score, s.chunk.chunk_id))
         if self.reranker is not None and scored:
-            scored = self.reranker(query, scored)
+            scored = self.reranker(query.text, scored)
         if self.config.neighbours > 0:
             scored = self._expand(scored, mask, k)
         return scored[: max(k, 1)]
@@ -331,7 +311,10 @@ def _as_scored(catalogue: Catalogue, ranked: list[tuple[int, float]], leg: str) 
 
 
 def _memoise(embed: Callable[[str], np.ndarray], size: int = 256) -> Callable[[str], np.ndarray]:
-    """The same query is embedded once (legs, refusal features and follow-ups share it)."""
+    """The same text is embedded once: within a question, the corpus-wide ranking, the ranking within the
+    named documents and the reranker's features read one vector; across questions, a question asked again
+    (the evaluation's retrieval pass and then its answer pass, a common question on the server) is not
+    embedded again. Embedding (tens of ms) is the costliest step of a question, so this memo stays."""
     cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def wrapped(text: str) -> np.ndarray:

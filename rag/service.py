@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,11 +24,11 @@ from civicrag.rag.catalogue import Catalogue
 from civicrag.rag.decision import Decider, Decision
 from civicrag.rag.empty_documents import EmptyDocuments
 from civicrag.rag.evidence import EvidenceScorer, idf_table
-from civicrag.rag.facts import question_kind
 from civicrag.rag.followup import FollowupRewriter, Rewrite
 from civicrag.rag.language import detect_language, phrase
-from civicrag.rag.query import Query
-from civicrag.rag.references import DocumentNames, QueryRefs, article_refs
+from civicrag.rag.query import Query, QueryBuilder, Reading
+from civicrag.rag.references import DocumentNames
+from civicrag.rag.request import AskRequest, Turn
 from civicrag.rag.rerank.candidates import UnitVectors
 from civicrag.rag.rerank.model import DEFAULT_ARTEFACT, ArtefactError, DecisionModels, UntrainedModels
 from civicrag.rag.retrieval import (
@@ -61,11 +61,10 @@ class _Loaded:
     catalogue: Catalogue
     hybrid: HybridRetriever
     legs: dict[str, Leg]
-    doc_names: DocumentNames
+    queries: QueryBuilder
     scorer: EvidenceScorer
     followups: FollowupRewriter
     decider: Decider
-    jurisdictions: Jurisdictions
     structured: list[StructuredAnswerer]
     # Registered documents without readable text (manifest failures with a title).
     empty_docs: EmptyDocuments = field(default_factory=EmptyDocuments)
@@ -203,37 +202,9 @@ class RagService:
         s = self.settings
         tokenizer = self.store.tokenizer
         query_tokens = QueryTokenizer(tokenizer)
-        lexical = LexicalRetriever(catalogue, lexical_index, query_tokens)
-        legs: dict[str, Leg] = {}
-        if dense_matrix is None:
-            legs["dense"] = ChromaDenseRetriever(catalogue, self.store.vectors, self.embedder.embed_query)  # type: ignore[assignment]
-        else:
-            legs["dense"] = DenseRetriever("dense", catalogue, dense_matrix, self.embedder.embed_query)  # type: ignore[assignment]
-        legs["lexical"] = lexical  # type: ignore[assignment]
-        weights = {"dense": s.retrieval_dense_weight, "lexical": s.retrieval_lexical_weight}
-        if s.retrieval_second_dense == "use-m3":
-            from civicrag.rag.extras import use_leg
-
-            legs["use"] = use_leg(s, catalogue)  # type: ignore[assignment]
-            weights["use"] = s.retrieval_second_dense_weight
-        reranker = None
-        if s.retrieval_reranker:
-            from civicrag.rag.extras import CrossEncoderReranker
-
-            reranker = CrossEncoderReranker(s.retrieval_reranker, s.retrieval_rerank_top)
+        legs, weights = self._legs(catalogue, dense_matrix, lexical_index)
+        hybrid = self._hybrid(catalogue, legs, weights)
         doc_names = DocumentNames(catalogue, tokenizer)
-        hybrid = HybridRetriever(
-            catalogue,
-            list(legs.values()),
-            HybridConfig(
-                fusion=s.retrieval_fusion, rrf_k=s.retrieval_rrf_k, weights=weights,
-                candidates=s.retrieval_candidates, doc_boost=s.retrieval_doc_boost,
-                neighbours=s.retrieval_neighbours,
-            ),
-            doc_names=doc_names,
-            tokenize=query_tokens,
-            reranker=reranker,
-        )
         scorer = EvidenceScorer(tokenizer, idf_table(token_lists))
         followups = FollowupRewriter(
             query_tokens, lambda q: [d for d, _ in doc_names.find(q, query_tokens(q))[:1]], doc_names.titles
@@ -242,13 +213,47 @@ class RagService:
             tokenizer("워밍업 warm-up")  # Kiwi loads on first Korean text (≈1 s): pay it here, not per question
         empty_docs = EmptyDocuments.build(empty_documents, doc_names, tokenizer)
         decider = Decider(
-            catalogue, self.models, scorer, unit_vectors, dense_matrix, tokenizer,
+            catalogue, self.models, scorer, unit_vectors, dense_matrix,
             default_jurisdiction=s.scope_jurisdiction, limit=s.rerank_candidates,
         )
         jurisdictions = Jurisdictions.build(str(r.metadata.get("jurisdiction", "")) for r in catalogue.records)
+        queries = QueryBuilder(query_tokens, tokenizer, doc_names, jurisdictions)
         structured = build_structured(catalogue, self.store, tokenizer)
-        return _Loaded(generation, catalogue, hybrid, legs, doc_names, scorer, followups, decider, jurisdictions,
-                       structured, empty_docs)
+        return _Loaded(generation, catalogue, hybrid, legs, queries, scorer, followups, decider, structured, empty_docs)
+
+    def _legs(
+        self, catalogue: Catalogue, dense_matrix: np.ndarray | None, lexical_index: Any
+    ) -> tuple[dict[str, Leg], dict[str, float]]:
+        """The retrieval legs by name, and their weights in fusion: dense (in memory, or Chroma's index when no
+        matrix is given), lexical, and a second dense model when one is configured."""
+        s = self.settings
+        legs: dict[str, Leg] = {}
+        if dense_matrix is None:
+            legs["dense"] = ChromaDenseRetriever(catalogue, self.store.vectors, self.embedder.embed_query)  # type: ignore[assignment]
+        else:
+            legs["dense"] = DenseRetriever("dense", catalogue, dense_matrix, self.embedder.embed_query)  # type: ignore[assignment]
+        legs["lexical"] = LexicalRetriever(catalogue, lexical_index)  # type: ignore[assignment]
+        weights = {"dense": s.retrieval_dense_weight, "lexical": s.retrieval_lexical_weight}
+        if s.retrieval_second_dense == "use-m3":
+            from civicrag.rag.extras import use_leg
+
+            legs["use"] = use_leg(s, catalogue)  # type: ignore[assignment]
+            weights["use"] = s.retrieval_second_dense_weight
+        return legs, weights
+
+    def _hybrid(self, catalogue: Catalogue, legs: Mapping[str, Leg], weights: dict[str, float]) -> HybridRetriever:
+        """The legs fused, with the optional cross-encoder over the top of the fused list."""
+        s = self.settings
+        reranker = None
+        if s.retrieval_reranker:
+            from civicrag.rag.extras import CrossEncoderReranker
+
+            reranker = CrossEncoderReranker(s.retrieval_reranker, s.retrieval_rerank_top)
+        config = HybridConfig(
+            fusion=s.retrieval_fusion, rrf_k=s.retrieval_rrf_k, weights=weights, candidates=s.retrieval_candidates,
+            doc_boost=s.retrieval_doc_boost, neighbours=s.retrieval_neighbours,
+        )
+        return HybridRetriever(catalogue, list(legs.values()), config, reranker=reranker)
 
     def _read_vectors(self, catalogue: Catalogue) -> tuple[np.ndarray, int]:
         """The ingest-time vectors of every live chunk, in catalogue order (one read from Chroma), and how many
@@ -274,6 +279,73 @@ class RagService:
         return matrix, len(ids) - found
 
     # -- questions ---------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Message | Mapping[str, Any]] | None = None,
+        k: int | None = None,
+        as_of: str | date | None = None,
+        filters: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> Result:
+        """The Result of ``stream``."""
+        return _final(self.stream(question, history, k, as_of, filters, id))
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Message | Mapping[str, Any]] | None = None,
+        k: int | None = None,
+        as_of: str | date | None = None,
+        filters: Mapping[str, str] | None = None,
+        id: str | None = None,
+    ) -> Iterator[StreamEvent]:
+        """``answer`` for callers in Python, their arguments taken as given (``AskRequest.unchecked``)."""
+        return self.answer(AskRequest.unchecked(question, history=history, k=k, as_of=as_of, filters=filters), id)
+
+    def ask_request(self, request: AskRequest, id: str | None = None) -> Result:
+        """The Result of ``answer``."""
+        return _final(self.answer(request, id))
+
+    def answer(self, request: AskRequest, id: str | None = None) -> Iterator[StreamEvent]:
+        """``retrieved`` once, ``delta`` pieces of the answer, then ``done`` with the Result.
+
+        The steps: work the question out; answer at once what needs no retrieval (nothing to search with, a
+        question about the index's structure); retrieve and decide; write the answer. (``request.k`` is not
+        read: the learned decisions choose the provisions an answer draws on, up to ``rerank_candidates``.)
+        """
+        clock = _Stopwatch()
+        loaded = self.load()
+        query = self.query(request.question, request.history, request.as_of, request.filters)
+        at_once = self._unaskable(query, loaded, id, clock) or self._structured(query, loaded, id, clock)
+        if at_once is not None:
+            yield StreamEvent("delta", text=at_once.answer)
+            yield StreamEvent("done", result=at_once)
+            return
+        _chunks, decision = self.decide(query)
+        retrieved = _retrieved(decision)
+        clock.lap("retrieve")
+        yield StreamEvent("retrieved", retrieved=retrieved)
+        answer, mode = yield from self._write_answer(query, decision, loaded)
+        clock.lap("answer")
+        yield StreamEvent("done", result=_answered(query, answer, mode, decision, retrieved, id, clock.timings()))
+
+    def query(
+        self,
+        question: str,
+        history: Sequence[Message | Mapping[str, Any] | Turn] | None = None,
+        as_of: str | date | None = None,
+        filters: Mapping[str, str] | None = None,
+    ) -> Query:
+        """The question worked out once (``QueryBuilder``): rewritten, tokenized, classified, its references
+        resolved."""
+        loaded = self.load()
+        language = detect_language(question)
+        turns = [Message.coerce(m.model_dump() if isinstance(m, Turn) else m) for m in history or []]
+        asked = loaded.queries.read(question)
+        rewrite = self._rewrite(question, turns, language, asked, loaded)
+        return loaded.queries.build(question, rewrite, asked, language, _as_of(as_of), dict(filters or {}), turns)
+
     def retrieve(
         self,
         question: str,
@@ -285,60 +357,17 @@ class RagService:
     ) -> list[ScoredChunk]:
         """Ranked chunks for a standalone question; ``leg`` selects one leg alone (evaluation)."""
         loaded = self.load()
-        day = _as_of(as_of)
+        query = self.query(question, as_of=as_of, filters=filters)
         k = k or self.settings.retrieval_k
         if leg == "hybrid":
-            refs = loaded.hybrid.references(question)
-            refs.docs = list(dict.fromkeys([*refs.docs, *docs]))
-            return loaded.hybrid.retrieve(question, filters, day, k, refs=refs)
-        return loaded.legs[leg].retrieve(question, filters, day, k)  # type: ignore[attr-defined]
-
-    def ask(
-        self,
-        question: str,
-        history: Sequence[Message | Mapping[str, Any]] | None = None,
-        k: int | None = None,
-        as_of: str | date | None = None,
-        filters: Mapping[str, str] | None = None,
-        id: str | None = None,
-    ) -> Result:
-        result: Result | None = None
-        for event in self.stream(question, history, k, as_of, filters, id):
-            if event.type == "done":
-                result = event.result
-        assert result is not None
-        return result
-
-    def query(
-        self,
-        question: str,
-        history: Sequence[Message | Mapping[str, Any]] | None = None,
-        as_of: str | date | None = None,
-        filters: Mapping[str, str] | None = None,
-    ) -> Query:
-        """The question worked out once: rewritten, tokenized, classified, its references resolved."""
-        loaded = self.load()
-        language = detect_language(question)
-        turns = [Message.coerce(m) for m in (history or [])]
-        rewrite = self._rewrite(question, turns, language, loaded)
-        tokens = loaded.hybrid.tokenize(rewrite.question) if loaded.hybrid.tokenize else []
-        named = loaded.doc_names.find(rewrite.question, tokens)[:2]
-        refs = QueryRefs(articles=article_refs(rewrite.question), docs=[d for d, _ in named])
-        refs.docs = list(dict.fromkeys([*refs.docs, *rewrite.docs]))
-        return Query(
-            question=question, text=rewrite.question, language=language, as_of=_as_of(as_of),
-            filters=dict(filters or {}), history=turns, followup=rewrite.is_followup, tokens=list(tokens),
-            kind=question_kind(rewrite.question), refs=refs,
-            named_docs={**dict.fromkeys(rewrite.docs, 0.5), **dict(named)},
-            jurisdictions=loaded.jurisdictions.named(rewrite.question),
-        )
+            query.refs.docs = list(dict.fromkeys([*query.refs.docs, *docs]))
+            return loaded.hybrid.retrieve(query, filters, k)
+        return loaded.legs[leg].retrieve(query, filters, k)  # type: ignore[attr-defined]
 
     def retrieve_for(self, query: Query) -> tuple[list[ScoredChunk], np.ndarray | None]:
         """The fused chunk pool the reranker reads, and the query vector the dense leg used."""
         loaded = self.load()
-        chunks = loaded.hybrid.retrieve(
-            query.text, _scoped_filters(query, loaded.jurisdictions), query.as_of, CHUNK_POOL, refs=query.refs
-        )
+        chunks = loaded.hybrid.retrieve(query, _scoped_filters(query), CHUNK_POOL)
         vector = loaded.legs["dense"].vector(query.text) if chunks else None  # type: ignore[attr-defined]
         return chunks, vector
 
@@ -347,127 +376,113 @@ class RagService:
         chunks, vector = self.retrieve_for(query)
         return chunks, self.load().decider.decide(query, chunks, vector)
 
-    def stream(
-        self,
-        question: str,
-        history: Sequence[Message | Mapping[str, Any]] | None = None,
-        k: int | None = None,
-        as_of: str | date | None = None,
-        filters: Mapping[str, str] | None = None,
-        id: str | None = None,
-    ) -> Iterator[StreamEvent]:
-        """``retrieved`` once, ``delta`` pieces of the answer, then ``done`` with the Result."""
-        started = time.perf_counter()
-        loaded = self.load()
-        query = self.query(question, history, as_of, filters)
-        if len(loaded.catalogue) and not _askable(query, loaded.scorer, loaded.empty_docs):
-            # Whitespace, emoji, keyboard mash: nothing to search with, so no provision may be "found".
-            text = phrase("rephrase", query.language)
-            yield StreamEvent("delta", text=text)
-            yield StreamEvent("done", result=Result(
-                id=id, question=question, answer=text, refused=True, language=query.language, citations=[],
-                retrieved=[], timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)},
-                as_of=query.as_of, filters=query.filters, mode="none",
-                answerability=Answerability(False, 0.0, "nothing in the question to search with"),
-            ))
-            return
-        for structured in loaded.structured:  # "what changed?", "which statute?": answered from structure
-            answer = structured(query)
-            if answer is not None:
-                yield StreamEvent("delta", text=answer.text)
-                yield StreamEvent("done", result=Result(
-                    id=id, question=question, answer=answer.text, refused=answer.refused, language=query.language,
-                    citations=answer.citations, retrieved=[],
-                    timings_ms={"total": round((time.perf_counter() - started) * 1000, 2)},
-                    rewritten_question=query.text if query.followup else None, as_of=query.as_of,
-                    filters=query.filters, related=answer.related, mode="structured",
-                ))
-                return
-        _chunks, decision = self.decide(query)
-        retrieved = _retrieved(decision)
-        t_retrieve = time.perf_counter()
-        yield StreamEvent("retrieved", retrieved=retrieved)
-        answer: Answer | None = None
-        mode = "none"
-        for piece in self._answer(query, decision, loaded):
-            if isinstance(piece, tuple):
-                answer, mode = piece
-            else:
-                yield StreamEvent("delta", text=piece)
-        assert answer is not None
-        done = time.perf_counter()
-        yield StreamEvent("done", result=Result(
-            id=id, question=question, answer=answer.text, refused=answer.refused, language=query.language,
-            citations=answer.citations, retrieved=retrieved,
-            timings_ms={"retrieve": round((t_retrieve - started) * 1000, 2),
-                        "answer": round((done - t_retrieve) * 1000, 2), "total": round((done - started) * 1000, 2)},
-            rewritten_question=query.text if query.followup else None, as_of=query.as_of, filters=query.filters,
-            related=answer.related, superseded=any(c.superseded for c in answer.citations),
-            answerability=decision.answerability, mode=mode, dropped=answer.dropped,
-            jurisdiction=decision.jurisdiction,
-        ))
-
-    def _answer(self, query: Query, decision: Decision, loaded: _Loaded) -> Iterator[str | tuple[Answer, str]]:
-        """Answer text pieces, then ``(Answer, mode)``: a refusal with its reason, the LLM's answer, or the
-        extractive one."""
-        language, answerability = query.language, decision.answerability
-        lead = decision.candidates[0] if decision.candidates else None
-        empty = loaded.empty_docs.named(
-            query.text, query.tokens,
-            f"{lead.best.chunk.title}\n{lead.best.chunk.text}" if lead is not None and answerability.answerable
-            else None,
-        )
-        if empty is not None or not len(loaded.catalogue):
-            # A registered ordinance whose text could not be read must not be answered from whichever
-            # indexed ordinance shares its words: say what is wrong instead.
-            text = phrase("empty_document", language, title=empty.title) if empty else phrase("empty_index", language)
-            decision.answerability = Answerability(False, 0.0, text, answerability.features)
-            yield text
-            yield Answer(text=text, refused=True, citations=[], reason=text), "none"
-            return
-        if not answerability.answerable:
-            # Staff asking for a fee that sits in "[별표 5] 공영주차장 주차요금" should be sent there.
-            hint = best_attachment(decision.evidence[:3], loaded.catalogue.attachments, query.tokens, loaded.scorer)
-            if hint is not None and hint[2] >= ATTACHMENT_HINT_MIN:
-                reason = phrase("in_attachment", language, attachment=hint[0], title=hint[1])
-                decision.answerability = answerability = dataclasses.replace(answerability, reason=reason)
-        evidence = decision.evidence
-        if self.llm is not None:
-            from civicrag.rag.answer.llm import LlmAnswerer, LlmError
-
-            llm_answerer = LlmAnswerer(self.llm, loaded.scorer, self.settings.llm_max_chunks,
-                                       self.settings.answer_related)
-            try:
-                answer: Answer | None = None
-                for piece in llm_answerer.stream(query.question, language, evidence, decision.units, answerability,
-                                                 query.as_of):
-                    if isinstance(piece, Answer):
-                        answer = piece
-                    else:
-                        yield piece
-                if answer is not None:
-                    yield answer, "llm"
-                    return
-            except LlmError as exc:
-                # The endpoint failed before answering: fall back to the offline answer, and say so.
-                yield f"[LLM unavailable: {exc}; extractive answer follows]\n"
-        answerer = ExtractiveAnswerer(related=self.settings.answer_related)
-        for piece in answerer.stream(query.question, language, evidence, decision.units, answerability,
-                                     query.as_of, jurisdiction=decision.jurisdiction,
-                                     elsewhere=[c.best for c in decision.other_jurisdiction]):
-            if isinstance(piece, Answer):
-                yield piece, "extractive"
-            else:
-                yield piece
-
-    def _rewrite(self, question: str, turns: list[Message], language: str, loaded: _Loaded) -> Rewrite:
-        rewrite = loaded.followups.rewrite(question, turns)
+    # -- the steps of ``answer`` -----------------------------------------------------
+    def _rewrite(self, question: str, turns: list[Message], language: str, asked: Reading, loaded: _Loaded) -> Rewrite:
+        """A follow-up made standalone: by the LLM when one is configured, else (or when it fails) by rule."""
+        rewrite = loaded.followups.rewrite(question, turns, asked.tokens, [doc for doc, _ in asked.named])
         if rewrite.is_followup and self.llm is not None:
             from civicrag.rag.answer.llm import LlmError
 
             with contextlib.suppress(LlmError):  # on failure the deterministic rewrite stands
                 rewrite.question = self.llm.rewrite(question, turns, language)
         return rewrite
+
+    def _unaskable(self, query: Query, loaded: _Loaded, id: str | None, clock: _Stopwatch) -> Result | None:
+        """Whitespace, emoji, keyboard mash: nothing to search with, so no provision may be "found" and the
+        question is to be asked again. (On an empty index every question goes on, to be told how to fill it.)"""
+        if not len(loaded.catalogue) or _askable(query, loaded.scorer, loaded.empty_docs):
+            return None
+        refusal = Answer(text=phrase("rephrase", query.language), refused=True, citations=[])
+        return _result(query, refusal, id, clock.timings(), retrieved=[], mode="none",
+                       answerability=Answerability(False, 0.0, "nothing in the question to search with"))
+
+    def _structured(self, query: Query, loaded: _Loaded, id: str | None, clock: _Stopwatch) -> Result | None:
+        """"What changed?", "which statute?": answered from the index's structure, without retrieval."""
+        for answerer in loaded.structured:
+            answer = answerer(query)
+            if answer is not None:
+                return _result(query, answer, id, clock.timings(), retrieved=[], rewritten_question=_rewritten(query),
+                               mode="structured")
+        return None
+
+    def _write_answer(self, query: Query, decision: Decision, loaded: _Loaded
+                      ) -> Generator[StreamEvent, None, tuple[Answer, str]]:
+        """The answer's text as ``delta`` events; returns the Answer and its mode: a refusal saying what is
+        missing ("none"), the LLM's answer ("llm"), or the extractive one ("extractive")."""
+        missing = _missing_text(query, decision, loaded)
+        if missing is not None:
+            yield StreamEvent("delta", text=missing.text)
+            return missing, "none"
+        _point_to_attachment(query, decision, loaded)
+        if self.llm is not None:
+            answer = yield from self._llm_answer(query, decision, loaded)
+            if answer is not None:
+                return answer, "llm"
+        answer = yield from self._extractive_answer(query, decision)
+        return answer, "extractive"
+
+    def _llm_answer(self, query: Query, decision: Decision, loaded: _Loaded
+                    ) -> Generator[StreamEvent, None, Answer | None]:
+        """The LLM's answer from the decided evidence; None when the endpoint fails (the pieces then say so)."""
+        from civicrag.rag.answer.llm import LlmAnswerer, LlmError
+
+        answerer = LlmAnswerer(self.llm, loaded.scorer, self.settings.llm_max_chunks, self.settings.answer_related)
+        try:
+            return (yield from _pieces(answerer.stream(
+                query.question, query.language, decision.evidence, decision.units, decision.answerability,
+                query.as_of,
+            )))
+        except LlmError as exc:
+            # The endpoint failed: the offline answer follows, and says why.
+            yield StreamEvent("delta", text=f"[LLM unavailable: {exc}; extractive answer follows]\n")
+            return None
+
+    def _extractive_answer(self, query: Query, decision: Decision) -> Generator[StreamEvent, None, Answer]:
+        """The answer quoted from the decided evidence (or a refusal listing the nearest provisions)."""
+        answerer = ExtractiveAnswerer(related=self.settings.answer_related)
+        answer = yield from _pieces(answerer.stream(
+            query.question, query.language, decision.evidence, decision.units, decision.answerability, query.as_of,
+            jurisdiction=decision.jurisdiction, elsewhere=[c.best for c in decision.other_jurisdiction],
+        ))
+        assert answer is not None, "the extractive answerer always ends with its Answer"
+        return answer
+
+
+class _Stopwatch:
+    """Milliseconds spent in the steps of one question, and in all."""
+
+    def __init__(self) -> None:
+        self._start = self._last = time.perf_counter()
+        self._laps: dict[str, float] = {}
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self._laps[step] = round((now - self._last) * 1000, 2)
+        self._last = now
+
+    def timings(self) -> dict[str, float]:
+        return {**self._laps, "total": round((time.perf_counter() - self._start) * 1000, 2)}
+
+
+def _final(events: Iterator[StreamEvent]) -> Result:
+    """The Result of the ``done`` event that ends ``events``."""
+    result: Result | None = None
+    for event in events:
+        if event.type == "done":
+            result = event.result
+    assert result is not None, "every answer ends with a done event"
+    return result
+
+
+def _pieces(stream: Iterable[str | Answer]) -> Generator[StreamEvent, None, Answer | None]:
+    """An answerer's text pieces as ``delta`` events; returns the Answer it ends with (None if it gave none)."""
+    answer: Answer | None = None
+    for piece in stream:
+        if isinstance(piece, Answer):
+            answer = piece
+        else:
+            yield StreamEvent("delta", text=piece)
+    return answer
 
 
 def _askable(query: Query, scorer: EvidenceScorer, empty_docs: EmptyDocuments) -> bool:
@@ -480,6 +495,57 @@ def _askable(query: Query, scorer: EvidenceScorer, empty_docs: EmptyDocuments) -
     return empty_docs.named(query.text, query.tokens) is not None
 
 
+def _missing_text(query: Query, decision: Decision, loaded: _Loaded) -> Answer | None:
+    """The refusal when what is asked about has no text: a registered ordinance that could not be read must
+    not be answered from whichever indexed ordinance shares its words, and an empty index answers nothing."""
+    answerability = decision.answerability
+    lead = decision.candidates[0] if decision.candidates else None
+    answered_from = f"{lead.best.chunk.title}\n{lead.best.chunk.text}" if lead is not None and \
+        answerability.answerable else None
+    empty = loaded.empty_docs.named(query.text, query.tokens, answered_from)
+    if empty is None and len(loaded.catalogue):
+        return None
+    language = query.language
+    text = phrase("empty_document", language, title=empty.title) if empty else phrase("empty_index", language)
+    decision.answerability = Answerability(False, 0.0, text, answerability.features)
+    return Answer(text=text, refused=True, citations=[], reason=text)
+
+
+def _point_to_attachment(query: Query, decision: Decision, loaded: _Loaded) -> None:
+    """A refusal's reason names the attachment whose title holds the question's words: staff asking for a fee
+    that sits in "[별표 5] 공영주차장 주차요금" should be sent there."""
+    if decision.answerability.answerable:
+        return
+    hint = best_attachment(decision.evidence[:3], loaded.catalogue.attachments, query.tokens, loaded.scorer)
+    if hint is not None and hint[2] >= ATTACHMENT_HINT_MIN:
+        reason = phrase("in_attachment", query.language, attachment=hint[0], title=hint[1])
+        decision.answerability = dataclasses.replace(decision.answerability, reason=reason)
+
+
+def _result(query: Query, answer: Answer, id: str | None, timings: dict[str, float], **fields: Any) -> Result:
+    """``answer`` to ``query`` as a Result; ``fields`` are what the step that answered adds."""
+    return Result(
+        id=id, question=query.question, answer=answer.text, refused=answer.refused, language=query.language,
+        citations=answer.citations, timings_ms=timings, as_of=query.as_of, filters=query.filters,
+        related=answer.related, **fields,
+    )
+
+
+def _answered(query: Query, answer: Answer, mode: str, decision: Decision, retrieved: list[Retrieved],
+              id: str | None, timings: dict[str, float]) -> Result:
+    """The Result of an answer written from retrieval and the decisions."""
+    return _result(
+        query, answer, id, timings, retrieved=retrieved, rewritten_question=_rewritten(query),
+        superseded=any(c.superseded for c in answer.citations), answerability=decision.answerability, mode=mode,
+        dropped=answer.dropped, jurisdiction=decision.jurisdiction,
+    )
+
+
+def _rewritten(query: Query) -> str | None:
+    """The standalone question retrieval used, when the question was a follow-up."""
+    return query.text if query.followup else None
+
+
 def _retrieved(decision: Decision) -> list[Retrieved]:
     """The ranked provisions as the result lists them (the reranker's probability as the score)."""
     return [
@@ -488,7 +554,7 @@ def _retrieved(decision: Decision) -> list[Retrieved]:
     ]
 
 
-def _scoped_filters(query: Query, jurisdictions: Jurisdictions) -> dict[str, str]:
+def _scoped_filters(query: Query) -> dict[str, str]:
     """The caller's filters, narrowed to the jurisdictions the question names (when the caller set none)."""
     filters = dict(query.filters)
     if query.jurisdictions and not any(k.strip().lower().startswith("jurisdiction") for k in filters):

@@ -19,9 +19,6 @@ from civicrag.legal.types import Language as Language
 
 Role = Literal["user", "assistant", "system"]
 
-#: Filter keys a caller may use; each is matched against chunk metadata (``doc`` is an alias of ``doc_id``).
-FILTER_KEYS = ("jurisdiction", "kind", "doc_id", "language", "provision_kind", "article", "department")
-
 
 @dataclass
 class ScoredChunk:

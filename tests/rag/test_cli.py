@@ -43,3 +43,35 @@ def test_ask_usage_errors(rag_settings: Settings) -> None:
     assert runner.invoke(app, ["ask"]).exit_code == 2
     assert runner.invoke(app, ["ask", "x", "--as-of", "yesterday"]).exit_code == 2
     assert runner.invoke(app, ["ask", "x", "--filter", "nokey"]).exit_code == 2
+
+
+def test_ask_accepts_the_filter_keys_of_the_rest_api_only(rag_settings: Settings) -> None:
+    runner = CliRunner()
+    out = runner.invoke(app, ["ask", "fee", "--filter", "colour=red", "--data-dir", str(rag_settings.data_dir)])
+    assert out.exit_code == 2
+    assert " ".join(out.stderr.split()) == (
+        "error: filters: unknown filter(s) colour; allowed: jurisdiction, kind, doc, doc_id, language, "
+        "provision_kind, article, department"
+    )
+
+
+def test_ask_checks_dates_and_lengths_as_the_rest_api_does(rag_settings: Settings, tmp_path: Path) -> None:
+    runner = CliRunner()
+    data_dir = str(rag_settings.data_dir)
+    bad_date = runner.invoke(app, ["ask", "x", "--as-of", "2024-13-01", "--data-dir", data_dir])
+    assert bad_date.exit_code == 2
+    assert bad_date.stderr.strip() == "error: as_of: as_of wants YYYY-MM-DD, got '2024-13-01'"
+    limit = rag_settings.server_question_max_chars
+    too_long = runner.invoke(app, ["ask", "x" * (limit + 1), "--data-dir", data_dir])
+    assert too_long.exit_code == 2
+    assert too_long.stderr.strip() == f"error: question: question longer than {limit} characters"
+    # In a batch, a line that does not validate is reported as that line's error; the others are answered.
+    batch = tmp_path / "questions.jsonl"
+    batch.write_text(json.dumps({"id": "blank", "question": " \u0007 "}) + "\n"
+                     + json.dumps({"id": "ok", "question": "dog license fee"}) + "\n", encoding="utf-8")
+    out = runner.invoke(app, ["ask", "--jsonl", str(batch), "--data-dir", data_dir])
+    assert out.exit_code == 1
+    rows = [json.loads(line) for line in out.stdout.strip().splitlines()]
+    assert rows[0] == {"id": None, "line": 1, "error": "RequestError: question: the question is empty once control "
+                                                       "characters are removed"}
+    assert rows[1]["id"] == "ok" and rows[1]["citations"]

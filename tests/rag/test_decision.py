@@ -45,12 +45,13 @@ RECORDS = [
 def _decider(models: Models, default: str = "") -> Decider:
     catalogue = Catalogue.from_records(RECORDS)
     scorer = EvidenceScorer(lambda s: [w.strip(".,?$").lower() for w in s.split()], {})
-    return Decider(catalogue, models, scorer, None, None, scorer._tokenize, default_jurisdiction=default)
+    return Decider(catalogue, models, scorer, None, None, default_jurisdiction=default)
 
 
 def _query(text: str, tokens: list[str], refs: QueryRefs | None = None, jurisdictions: tuple[str, ...] = ()) -> Query:
+    # Every content token is a topic word here (none of them asks for the kind of fact).
     return Query(text, text, "en", "2025-01-01", {}, [], False, tokens, "amount", refs or QueryRefs(),
-                 jurisdictions=jurisdictions)
+                 jurisdictions=jurisdictions, topic=tokens)
 
 
 def _chunks(order: Sequence[int], pinned: int | None = None) -> list[ScoredChunk]:

@@ -575,10 +575,39 @@ class Ingestor:
         gone = [d for d in gone if manifest.has_document(d)]
         if dry_run:
             return len(gone)
-        for doc_id in gone:
-            manifest.retire_document(doc_id)
-        self.store.purge()
+        self._retire(gone)
         return len(gone)
+
+    def _retire(self, doc_ids: Sequence[str]) -> None:
+        """Take documents out of the index: retired in the manifest first (readers stop seeing them at once),
+        then their vectors deleted and their rows purged; a crash in between leaves rows the next purge finishes.
+        The caller rebuilds BM25 (``store.lexical()``) once it has changed all it will."""
+        for doc_id in doc_ids:
+            self.store.manifest.retire_document(doc_id)
+        self.store.purge()
+
+    # -- deleting one document (the admin console and API) ------------------------------------
+    def delete(self, doc_id: str, lease: Lease | None = None) -> list[Path] | None:
+        """Remove every version of ``doc_id`` from the index, by the sequence a prune uses, and rebuild BM25.
+
+        Returns the source files the index had recorded for it (the caller decides whether any of them go too;
+        a later ingest of their folder brings the document back), or None when it is not indexed. Runs under the
+        caller's ``lease`` if it holds one, else under one taken here (LeaseBusy names the holder).
+        """
+        held = lease if lease is not None else ingest_lease(self.settings).acquire()
+        manifest = self.store.manifest
+        manifest.writer = held.token
+        try:
+            if not manifest.has_document(doc_id):
+                return None
+            files = [Path(row.path) for row in manifest.files() if row.doc_id == doc_id]
+            self._retire([doc_id])
+            self.store.lexical()
+            return files
+        finally:
+            manifest.writer = None
+            if lease is None:
+                held.release()
 
 
 class _Failed(Exception):

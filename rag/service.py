@@ -448,6 +448,34 @@ class RagService:
         return answer
 
 
+    # -- what the index holds, for the app (status, document listing, originals, versions): the web app and
+    # the API ask the service, so nothing outside the ingest and rag packages reads the manifest -----------
+    def index_status(self) -> dict[str, Any]:
+        """What ``civicrag status`` shows: counts, embedder, Chroma, last ingest, and the files that failed."""
+        return {**self.store.status(), "failed": self.failed_files()}
+
+    def failed_files(self) -> list[dict[str, str]]:
+        """The files ingests could not take, each ``{"path", "error"}``."""
+        return [{"path": path, "error": error} for path, error in self.store.manifest.failures()]
+
+    def index_generation(self) -> int:
+        """Moves on with every ingest or delete, in any process: what caches of the index's contents key on."""
+        return int(self.store.manifest.generation)
+
+    def document_versions(self, doc_id: str | None = None) -> list[Any]:
+        """The live versions (``VersionRow``) of one document or of all, ordered by validity within each."""
+        return list(self.store.manifest.versions(doc_id))
+
+    def source_files(self, doc_id: str) -> list[Any]:
+        """The files (``FileRow``) the index took ``doc_id``'s versions from."""
+        return [row for row in self.store.manifest.files() if row.doc_id == doc_id]
+
+    def current_catalogue(self) -> Catalogue:
+        """Every live chunk of the current generation, read without loading the search indexes or the embedder
+        (the amendment comparison needs the texts only)."""
+        return Catalogue.load(self.store.manifest)
+
+
 class _Stopwatch:
     """Milliseconds spent in the steps of one question, and in all."""
 

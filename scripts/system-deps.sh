@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs beyond Python: chromium (browser tests of the web UI),
 # Tesseract with Korean and English data (OCR of scanned PDFs) and a Korean font (Korean pages in
-# browser screenshots; the OCR test renders Korean text with it). Installs only what is missing.
+# browser screenshots; the OCR test renders Korean text with it) and a colour emoji font (without one,
+# chromium draws the 👍/👎 of the feedback hint as empty boxes). Installs only what is missing.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/share/fonts/truetype/nanum/NanumGothic*.ttf >/dev/null 2>&1 || need+=(fonts-nanum)
+ls /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf >/dev/null 2>&1 || need+=(fonts-noto-color-emoji)
 command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)
 if command -v tesseract >/dev/null 2>&1; then
   langs=$(tesseract --list-langs 2>/dev/null || true)

@@ -1,7 +1,6 @@
 """What the admin console and the admin API do: uploads, re-ingest with progress, delete, tables.
 
-The index is changed only through the ingest package's public pieces (``Ingestor.run``
-and the manifest's retire/purge sequence that ``Ingestor._prune`` uses), under the data
+The index is changed only through ``Ingestor.run`` and ``Ingestor.delete``, under the data
 directory's ingest lease, so a re-ingest or a delete here never overlaps one in another
 process (``civicrag ingest``, another server worker, another host).
 """
@@ -13,14 +12,13 @@ import threading
 import time
 import unicodedata
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from civicrag.ingest.loaders import SUPPORTED_SUFFIXES
-from civicrag.ingest.store import IndexStore
 from civicrag.ingest.store.lease import Lease, LeaseBusy, ingest_lease
-from civicrag.ingest.store.manifest import Manifest
 
 from civicrag.settings import Settings
 
@@ -168,13 +166,13 @@ class AdminOps:
 
     # -- delete -----------------------------------------------------------------------
     def delete_document(self, doc_id: str) -> bool:
-        """Remove every version of a document from the index; its uploaded files go too.
+        """Remove every version of a document from the index (``Ingestor.delete``); its uploaded files go too.
 
-        Same sequence as ``Ingestor._prune``: retire in the manifest (readers stop seeing it at
-        once), delete the retired versions' vectors, purge their rows, rebuild BM25. Files outside
-        the upload folder are left alone; a later re-ingest of their folder brings the document back.
-        Returns False when the document is not indexed; raises RuntimeError while an ingest runs.
+        Files outside the upload folder are left alone; a later re-ingest of their folder brings the document
+        back. Returns False when the document is not indexed; raises RuntimeError while an ingest runs.
         """
+        from civicrag.ingest.pipeline import Ingestor
+
         if not self._write_lock.acquire(timeout=5):
             raise RuntimeError("an ingest is running; try again when it has finished")
         lease = ingest_lease(self.settings)
@@ -183,20 +181,15 @@ class AdminOps:
                 lease.acquire()
             except LeaseBusy as exc:
                 raise RuntimeError(f"{exc}; try again when it has finished") from exc
-            store = IndexStore(self.settings)
+            ingestor = Ingestor(self.settings)
             try:
-                manifest = store.manifest
-                manifest.writer = lease.token
-                if not manifest.has_document(doc_id):
-                    return False
-                uploaded = [Path(r.path) for r in manifest.files() if r.doc_id == doc_id]
-                manifest.retire_document(doc_id)
-                store.purge()
-                store.lexical()
+                files = ingestor.delete(doc_id, lease=lease)
             finally:
-                store.close()
+                ingestor.store.close()
+            if files is None:
+                return False
             folder = uploads_dir(self.settings).resolve()
-            for path in uploaded:
+            for path in files:
                 if path.resolve().parent == folder:
                     for victim in [path, *(path.with_name(path.name + s) for s in SIDECAR_SUFFIXES)]:
                         victim.unlink(missing_ok=True)
@@ -206,10 +199,11 @@ class AdminOps:
             self._write_lock.release()
 
 
-def documents_table(manifest: Manifest) -> list[dict[str, Any]]:
-    """One row per indexed document: versions, effective dates, chunks, last ingest, source."""
+def documents_table(versions: Iterable[Any]) -> list[dict[str, Any]]:
+    """One row per indexed document: versions, effective dates, chunks, last ingest, source; from the live
+    versions ``RagService.document_versions()`` lists."""
     by_doc: dict[str, list[Any]] = {}
-    for row in manifest.versions():
+    for row in versions:
         by_doc.setdefault(row.doc_id, []).append(row)
     table = []
     for doc_id, rows in sorted(by_doc.items()):
@@ -230,5 +224,6 @@ def documents_table(manifest: Manifest) -> list[dict[str, Any]]:
     return table
 
 
-def failures_table(manifest: Manifest) -> list[dict[str, str]]:
-    return [{"path": Path(p).name, "error": e} for p, e in manifest.failures()]
+def failures_table(failed: Iterable[Mapping[str, str]]) -> list[dict[str, str]]:
+    """The failed files (``RagService.failed_files()``) by file name."""
+    return [{"path": Path(f["path"]).name, "error": f["error"]} for f in failed]

@@ -4,7 +4,7 @@
 version on the left, the newer on the right, article by article; added, deleted and changed 조/항/호 marked,
 and inside a changed 항 the words that changed (``<del>`` left, ``<ins>`` right). Unchanged 항/호 of a changed
 article fold into "(생략) | (현행과 같음)" unless ``all=1``. ``GET /api/diff`` returns the same comparison as
-``civicrag diff --json``.
+``civicrag diff --json``. Both routes are in ``ui.api.amendments``; this module builds what they show.
 
 The page is reached from a citation in the sources panel (``ComparisonLinks``: only for documents with two
 or more versions) and from the admin console's documents list (``compare_cell``). Everything shown from a
@@ -16,8 +16,8 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from civicrag.rag.amendments import (
@@ -26,15 +26,9 @@ from civicrag.rag.amendments import (
     Hunk,
     UnitChange,
     Version,
-    VersionError,
-    compare,
-    versions,
 )
 from civicrag.ui.originals import CSP
-from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.responses import HTMLResponse
 
-FromQuery = Annotated[str | None, Query(alias="from")]
 # The page may submit its own version picker (GET /diff) and nothing else.
 PAGE_CSP = CSP.replace("form-action 'none'", "form-action 'self'")
 
@@ -68,22 +62,29 @@ def s(lang: str, key: str, **values: Any) -> str:
 
 
 # -- data --------------------------------------------------------------------------------------------------
-class CatalogueCache:
-    """The catalogue (every live chunk) of the manifest's current generation, loaded once per generation."""
+class VersionedIndex(Protocol):
+    """What the comparison reads of the index; ``RagService`` answers all three."""
 
-    def __init__(self, manifest: Callable[[], Any]):
-        self._manifest = manifest
+    def index_generation(self) -> int: ...
+
+    def document_versions(self, doc_id: str | None = None) -> list[Any]: ...
+
+    def current_catalogue(self) -> Any: ...
+
+
+class CatalogueCache:
+    """The catalogue (every live chunk) of the index's current generation, loaded once per generation."""
+
+    def __init__(self, index: VersionedIndex):
+        self._index = index
         self._lock = threading.Lock()
         self._loaded: tuple[int, Any] | None = None
 
     def get(self) -> Any:
-        from civicrag.rag.catalogue import Catalogue
-
-        manifest = self._manifest()
-        generation = manifest.generation
+        generation = self._index.index_generation()
         with self._lock:
             if self._loaded is None or self._loaded[0] != generation:
-                self._loaded = (generation, Catalogue.load(manifest))
+                self._loaded = (generation, self._index.current_catalogue())
             return self._loaded[1]
 
 
@@ -91,18 +92,17 @@ class ComparisonLinks:
     """Where a citation's document can be compared: ``url(citation)`` for a document with two or more indexed
     versions (the cited version against the one before it, or, for the earliest, the one after), else None."""
 
-    def __init__(self, manifest: Callable[[], Any]):
-        self._manifest = manifest
+    def __init__(self, index: VersionedIndex):
+        self._index = index
         self._lock = threading.Lock()
         self._loaded: tuple[int, dict[str, list[str]]] | None = None
 
     def _versions(self) -> dict[str, list[str]]:
-        manifest = self._manifest()
-        generation = manifest.generation
+        generation = self._index.index_generation()
         with self._lock:
             if self._loaded is None or self._loaded[0] != generation:
                 by_doc: dict[str, list[str]] = {}
-                for row in manifest.versions():  # ordered by validity within each document
+                for row in self._index.document_versions():  # ordered by validity within each document
                     by_doc.setdefault(row.doc_id, []).append(row.version)
                 self._loaded = (generation, by_doc)
             return self._loaded[1]
@@ -138,42 +138,6 @@ def compare_cell(doc_id: str, version_count: int) -> str:
 def anchor(key: str) -> str:
     """An element id for an article: ``art-제4조``, ``art-부칙-제885호-2025-6-13``."""
     return "art-" + (re.sub(r"[^\w]+", "-", key).strip("-") or "x")
-
-
-# -- routes ------------------------------------------------------------------------------------------------
-def routes(manifest: Callable[[], Any], require_user: Callable[..., Any]) -> APIRouter:
-    """``GET /diff`` (the page) and ``GET /api/diff`` (JSON) over the manifest ``manifest()`` returns, for any
-    user ``require_user`` (a FastAPI dependency) lets in."""
-    router = APIRouter(dependencies=[Depends(require_user)])
-    catalogue = CatalogueCache(manifest)
-
-    @router.get("/diff", tags=["index"], summary="Amendment comparison page (신구조문 대비)",
-                response_class=HTMLResponse)
-    def diff_page(
-        id: str, lang: str = "ko", all: bool = False, from_: FromQuery = None, to: str | None = None,
-    ) -> HTMLResponse:
-        lang = lang if lang in STRINGS else "ko"
-        headers = {"Content-Security-Policy": PAGE_CSP, "X-Content-Type-Options": "nosniff"}
-        cat = catalogue.get()
-        try:
-            comparison = compare(cat, id, from_ or None, to or None)
-        except VersionError as exc:
-            status = 404 if not versions(cat, id) else 422
-            return HTMLResponse(error_page(id, str(exc), lang), status_code=status, headers=headers)
-        return HTMLResponse(comparison_page(comparison, lang, show_all=all), headers=headers)
-
-    @router.get("/api/diff", tags=["index"], summary="Amendment comparison as JSON (same as `civicrag diff --json`)")
-    def diff_json(
-        id: str, all: bool = False, from_: FromQuery = None, to: str | None = None,
-    ) -> dict[str, Any]:
-        cat = catalogue.get()
-        try:
-            comparison = compare(cat, id, from_ or None, to or None)
-        except VersionError as exc:
-            raise HTTPException(404 if not versions(cat, id) else 422, str(exc)) from exc
-        return comparison.to_dict(all_articles=all)
-
-    return router
 
 
 # -- page --------------------------------------------------------------------------------------------------
@@ -337,4 +301,4 @@ del{background:#ffc0c0;text-decoration:line-through}
 .nochange,.error{font-size:1rem;padding:.6rem;border-left:4px solid #64748b;background:#f1f5f9}
 """
 
-__all__ = ["CatalogueCache", "ComparisonLinks", "compare_cell", "comparison_page", "diff_url", "routes"]
+__all__ = ["CatalogueCache", "ComparisonLinks", "compare_cell", "comparison_page", "diff_url", "error_page"]

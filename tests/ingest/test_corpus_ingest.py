@@ -81,6 +81,10 @@ def test_korean_pdf_pages_reach_chunk_metadata(shared_corpus: Path, tmp_path: Pa
     store = IndexStore(load_settings(data_dir=tmp_path / "data"))
     metas = [m for _, _, m, _ in store.manifest.live_chunks()]
     store.close()
-    assert {m["article"] for m in metas} >= {"제1조", "제7조의2", "제7조의7"}
+    # The ordinance's 12 articles, 제7조의2 to 제7조의7 among them, and its 부칙.
+    assert {m["article"] for m in metas} == {
+        *(f"제{n}조" for n in range(1, 13)), *(f"제7조의{n}" for n in range(2, 8)), "부칙"
+    }
     assert all(m["page_start"] >= 1 and m["page_end"] >= m["page_start"] for m in metas)
-    assert max(m["page_end"] for m in metas) > 1
+    # The PDF has 4 pages; the first chunk starts on page 1, the last ends on page 4.
+    assert (min(m["page_start"] for m in metas), max(m["page_end"] for m in metas)) == (1, 4)

@@ -161,11 +161,10 @@ def test_table_and_unbroken_runs_are_bounded() -> None:
 
 
 def test_never_empty_for_text() -> None:
-    for text in ["# Only a heading", "<!-- only a comment -->", "one line"]:
-        doc = _doc(text)
-        provisions = generic.parse(doc)
-        assert provisions, text
-        assert provisions[0].text
+    # A heading alone is its own text; a document that is only a comment keeps the comment rather than nothing.
+    for text, kept in [("# Only a heading", "Only a heading"), ("<!-- only a comment -->", "<!-- only a comment -->"),
+                       ("one line", "one line")]:
+        assert [p.text for p in generic.parse(_doc(text))] == [kept], text
     assert generic.parse(_doc("  \n\n ")) == []
 
 

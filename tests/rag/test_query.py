@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from civicrag.rag.catalogue import Catalogue
 from civicrag.rag.followup import Rewrite
-from civicrag.rag.query import QueryBuilder
-from civicrag.rag.references import DocumentNames
+from civicrag.rag.query import Query, QueryBuilder
+from civicrag.rag.references import DocumentNames, QueryRefs
 from civicrag.rag.scope import Jurisdictions
 from civicrag.rag.types import ChunkRecord
 
@@ -119,3 +119,18 @@ def test_each_fact_of_a_question_is_worked_out_once_per_question(service: Any, m
     assert standalone and standalone != "그럼 전기차는?"
     assert (calls["tokens", "그럼 전기차는?"], calls["find", "그럼 전기차는?"]) == (1, 1)
     assert (calls["tokens", standalone], calls["find", standalone], calls["kind", standalone]) == (1, 1, 1)
+
+
+def _query(text: str, tokens: list[str], **kw: Any) -> Query:
+    values: dict[str, Any] = {
+        "question": text, "text": text, "language": "en", "as_of": "2025-01-01", "filters": {}, "history": [],
+        "followup": False, "tokens": tokens, "kind": "other", "refs": QueryRefs(), **kw,
+    }
+    return Query(**values)
+
+
+def test_scoped_by_the_question_or_by_a_jurisdiction_filter() -> None:
+    assert not _query("dog license fee", ["dog", "license", "fee"]).scoped
+    assert _query("fee in somerville", ["fee"], jurisdictions=("city of somerville",)).scoped
+    assert _query("fee", ["fee"], filters={" Jurisdiction ": "somerville"}).scoped
+    assert not _query("fee", ["fee"], filters={"doc": "town-code"}).scoped

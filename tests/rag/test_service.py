@@ -22,7 +22,8 @@ def _cited(result: Result) -> set[tuple[str, str]]:
 )
 def test_particles_and_spacing_find_the_same_article(service: Any, question: str) -> None:
     result = service.ask(question)
-    assert ("9100001", "제7조") in {(r.doc_id, r.article) for r in result.retrieved[:2]}
+    assert _top(result) == ("9100001", "제7조")
+    assert _cited(result) == {("9100001", "제7조")}
 
 
 @pytest.mark.parametrize(
@@ -72,6 +73,23 @@ def test_filters_restrict_documents(service: Any) -> None:
     assert service.ask("수수료", filters={"kind": "규칙"}).retrieved[0].doc_id == "9100002"
 
 
+def test_refuses_when_the_regulations_do_not_say(service: Any) -> None:
+    result = service.ask("What is the penalty for building without a permit?")
+    assert result.refused and result.citations == [] and result.language == "en"
+    assert result.answerability.reason == "no provision on this topic"
+    # The nearest provisions retrieved nearly as strongly as the best are listed as possibly related.
+    assert [(c.doc_id, c.article) for c in result.related] == [("town-code", "Sec. 7-4"), ("town-code", "Sec. 3-2")]
+    town = "Code of Ordinances and Charter of the Town of Fixtureville"
+    assert result.answer.splitlines() == [
+        "Not found in the regulations.",
+        "No provision on this topic was found.",
+        "",
+        "Possibly related provisions:",
+        f"- Sec. 7-4 (Snow removal), {town}",
+        f"- Sec. 3-2 (Leash required), {town}",
+    ]
+
+
 @pytest.mark.parametrize(
     "question",
     [
@@ -81,7 +99,6 @@ def test_filters_restrict_documents(service: Any) -> None:
                                     "sharing '이용'; on an index of a few articles the answerability model's "
                                     "inputs lie outside what it was trained on"),
         ),
-        "What is the penalty for building without a permit?",
         pytest.param(
             "정기주차권 요금은 얼마야?",  # the amount is in 별표 1, which is not here
             marks=pytest.mark.xfail(strict=True, reason="measured 2026-12-03: answered from the article that "
@@ -94,13 +111,11 @@ def test_filters_restrict_documents(service: Any) -> None:
         ),
     ],
 )
-def test_refuses_when_the_regulations_do_not_say(service: Any, question: str) -> None:
+def test_korean_questions_the_fixtures_do_not_answer_are_refused(service: Any, question: str) -> None:
     result = service.ask(question)
     assert result.refused, result.answer
     assert result.citations == []
-    phrase = "규정에서 찾을 수 없습니다" if result.language == "ko" else "Not found in the regulations"
-    assert phrase in result.answer
-    assert result.related  # the nearest provisions, as possibly related
+    assert result.answer.splitlines()[0] == "규정에서 찾을 수 없습니다."
 
 
 def test_follow_up_is_rewritten_with_the_history(service: Any) -> None:
@@ -112,37 +127,53 @@ def test_follow_up_is_rewritten_with_the_history(service: Any) -> None:
         },
     ]
     result = service.ask("그럼 전기차는?", history=history)
-    assert result.rewritten_question and "전기차" in result.rewritten_question
-    assert "주차" in result.rewritten_question
+    # The previous question's content words carry over, less 요금, which asked its detail (an amount).
+    assert result.rewritten_question == "전기차는? 경차 공영 주차장 감면"
     assert _cited(result) == {("9100001", "제7조")}
     previous = [{"role": "user", "content": "How long is the mayor's term?"}]
     english = service.ask("and the compensation?", history=previous)
+    assert english.rewritten_question == "the compensation? mayor"
     assert english.retrieved[0].article == "SECTION 3-2"
 
 
-def test_every_citation_points_to_a_retrieved_chunk(service: Any) -> None:
-    for question in ["경차 주차요금 감면", "How long is the mayor's term?", "견인 비용은 누가 내?", "dog license fee"]:
-        result = service.ask(question)
-        retrieved = {r.chunk_id for r in result.retrieved}
-        assert result.citations or result.refused
-        for citation in result.citations:
-            assert citation.chunk_id in retrieved
-            assert citation.quote and citation.quote.splitlines()[0][:20] in citation.text
-            assert f"[{citation.n}]" in result.answer
-        assert len(result.retrieved) >= min(10, 20)
+@pytest.mark.parametrize(
+    ("question", "cited"),
+    [
+        ("경차 주차요금 감면", ("9100001", "제7조")),
+        ("How long is the mayor's term?", ("town-code", "SECTION 3-1")),
+        ("견인 비용은 누가 내?", ("9100001", "제10조")),
+        ("dog license fee", ("town-code", "Sec. 3-1")),
+    ],
+)
+def test_every_citation_points_to_a_retrieved_chunk(service: Any, question: str, cited: tuple[str, str]) -> None:
+    result = service.ask(question)
+    assert not result.refused and [(c.doc_id, c.article) for c in result.citations] == [cited]
+    citation = result.citations[0]
+    assert citation.chunk_id in {r.chunk_id for r in result.retrieved}
+    assert citation.quote and citation.quote.splitlines()[0][:20] in citation.text
+    assert f"[{citation.n}]" in result.answer
+    # Every provision in force is a candidate: 5 town-code sections, 9100001's 7 articles and 부칙, 9100003's 3
+    # articles and 9100002's current 2 make 18, fewer than the reranker's 20.
+    assert len(result.retrieved) == 18
 
 
 def test_result_json_shape_and_stream(service: Any) -> None:
     result = service.ask("dog license fee", id="q1")
     data = result.to_dict()
-    for key in ("id", "question", "answer", "refused", "language", "citations", "retrieved", "timings_ms"):
-        assert key in data
-    assert set(data["timings_ms"]) >= {"retrieve", "answer", "total"}
-    citation = data["citations"][0]
-    required = ("n", "doc_id", "title", "article", "article_title", "page", "effective_date", "source", "text", "score")
-    for key in required:
-        assert key in citation
-    assert [r["doc_id"] for r in data["retrieved"]] and {"doc_id", "article", "score"} <= set(data["retrieved"][0])
+    # The documented keys first, in this order, then the optional ones.
+    assert list(data) == [
+        "id", "question", "answer", "refused", "language", "citations", "retrieved", "timings_ms",
+        "rewritten_question", "as_of", "filters", "related", "superseded", "answerability", "mode", "dropped",
+        "jurisdiction",
+    ]
+    assert data["id"] == "q1" and list(data["timings_ms"]) == ["retrieve", "answer", "total"]
+    assert list(data["citations"][0]) == [
+        "n", "doc_id", "title", "article", "article_title", "page", "effective_date", "source", "text", "score",
+        "chunk_id", "paragraph", "quote", "superseded", "valid_to", "ocr", "source_url", "references", "formal",
+        "department", "provision_kind", "attachments",
+    ]
+    assert list(data["retrieved"][0]) == ["doc_id", "article", "score", "chunk_id", "title"]
+    assert (data["retrieved"][0]["doc_id"], data["retrieved"][0]["article"]) == ("town-code", "Sec. 3-1")
     events = list(service.stream("dog license fee"))
     assert events[0].type == "retrieved" and events[-1].type == "done"
     deltas = "".join(e.text for e in events if e.type == "delta")
@@ -163,8 +194,14 @@ def test_an_empty_index_says_so(tmp_path: Any, service: Any) -> None:
     assert "civicrag ingest" in result.answer
 
 
-@pytest.mark.parametrize("question", ["   ", "🙂🙂🙂", "asdfjkl qwpeori", "ㅁㄴㅇㄹㅁㄴㅇ", "?!?! ..."])
-def test_questions_with_nothing_to_search_are_asked_again(service: Any, question: str) -> None:
+@pytest.mark.parametrize(
+    ("question", "language"),
+    # Without letters (or with jamo only) the question is taken as Korean; "asdfjkl" is Latin: English.
+    [("   ", "ko"), ("🙂🙂🙂", "ko"), ("asdfjkl qwpeori", "en"), ("ㅁㄴㅇㄹㅁㄴㅇ", "ko"), ("?!?! ...", "ko")],
+)
+def test_questions_with_nothing_to_search_are_asked_again(service: Any, question: str, language: str) -> None:
+    from civicrag.rag.language import phrase
+
     result = service.ask(question)
     assert result.refused and result.citations == [] and result.retrieved == []
-    assert "다시 물어봐" in result.answer or "ask again" in result.answer
+    assert result.language == language and result.answer == phrase("rephrase", language)

@@ -42,7 +42,15 @@ def test_only_train_questions_fit_and_dev_chooses_the_threshold(artefacts: tuple
     # tests/fixtures/training: 18 questions over the train units, 6 over the dev units, none over test.
     assert meta["split"] == {"train": 18, "dev": 6, "train_units": 2, "dev_units": 2}
     assert meta["dev"]["questions"] == 6
-    assert 0.0 < meta["threshold"] < 1.0
+    # Dev holds 4 answerable and 2 unanswerable questions. At the lowest threshold tried, 0.02, one of the two
+    # unanswerable ones is refused and no answerable one: precision 1/1, recall 1/2, F1 2 * 1 * 0.5 / 1.5 =
+    # 0.6667. No higher threshold scores better without refusing an answerable question (1/4 = 0.25 of them,
+    # over the 0.05 allowed), and ties keep the lower threshold.
+    assert (meta["dev"]["answerable"], meta["max_false_refusals"]) == (4, 0.05)
+    assert meta["threshold"] == meta["dev"]["threshold"] == 0.02
+    assert {k: meta["dev"][k] for k in ("refusal_precision", "refusal_recall", "refusal_f1", "false_refusal_rate")} == {
+        "refusal_precision": 1.0, "refusal_recall": 0.5, "refusal_f1": 0.6667, "false_refusal_rate": 0.0
+    }
 
 
 def test_the_artefact_round_trips(artefacts: tuple[Path, Path, dict], rag_settings: Settings) -> None:

@@ -140,9 +140,33 @@ def test_admin_delete_unknown_document_is_404(server: Server, http: httpx.Client
 
 
 def test_admin_feedback_export(server: Server, http: httpx.Client) -> None:
+    import csv
+    import io
+    import json
+
+    store = server.app.state.ctx.feedback
+    citation = {"n": 1, "doc_id": "9100001", "title": "주차장 조례", "article": "제7조", "paragraph": "①", "page": None,
+                "effective_date": "2024-01-01", "quote": "① 경차는 감면한다.", "score": 0.9}
+    result = {"question": "경차 주차요금 감면은?", "answer": "=HYPERLINK(\"http://x\")", "refused": False,
+              "citations": [citation]}
+    first = store.add("bob", 1, result, {"mode": "extractive"}, comment="-1 for the layout, the answer is right")
+    second = store.add("alice", -5, {"question": "우주 정거장 주차요금은?", "answer": "규정에서 찾을 수 없습니다.",
+                                     "refused": True}, {})
     got = http.get("/api/feedback.csv", auth=server.auth("alice"))
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
-    assert got.text.splitlines()[0].startswith("id,at,user,rating,comment,question,answer")
+    rows = list(csv.reader(io.StringIO(got.text)))
+    assert rows[0] == ["id", "at", "user", "rating", "comment", "question", "answer", "refused", "citations", "config"]
+    at = {row["id"]: row["at"] for row in store.rows()}
+    mine = [row for row in rows[1:] if row[0] in (str(first), str(second))]
+    kept = {k: citation[k] for k in ("n", "doc_id", "title", "article", "paragraph", "page", "effective_date", "quote")}
+    assert mine == [
+        # Cells starting with = + - @ get a leading quote (no formula injection); the citation keeps its
+        # identifying fields only; ratings are clamped to -1..1.
+        [str(first), at[first], "bob", "1", "'-1 for the layout, the answer is right", "경차 주차요금 감면은?",
+         "'=HYPERLINK(\"http://x\")", "0", json.dumps([kept], ensure_ascii=False), '{"mode": "extractive"}'],
+        [str(second), at[second], "alice", "-1", "", "우주 정거장 주차요금은?", "규정에서 찾을 수 없습니다.", "1", "[]",
+         "{}"],
+    ]
 
 
 def test_session_cookie_login(server: Server) -> None:

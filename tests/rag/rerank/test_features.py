@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from civicrag.rag.catalogue import Catalogue
-from civicrag.rag.rerank.candidates import CandidateUnit, UnitVectors, group
+from civicrag.rag.rerank.candidates import CandidateUnit, group
 from civicrag.rag.rerank.features import (
     ANSWER_FEATURES,
     CANDIDATE_FEATURES,
@@ -53,19 +53,6 @@ def setting() -> tuple[Catalogue, list[ScoredChunk]]:
     chunks = [ScoredChunk(records[0], 0.9, legs={"lexical": 4.0}), ScoredChunk(records[1], 0.6, legs={"lexical": 2.0}),
               ScoredChunk(records[2], 0.3, legs={"lexical": 1.0})]
     return catalogue, chunks
-
-
-def test_candidates_group_chunks_and_carry_units_with_vectors(setting: tuple[Catalogue, list[ScoredChunk]]) -> None:
-    catalogue, chunks = setting
-    stored = [("d1-0", 0, np.ones(2), ["감면"]), ("d1-0", 1, np.zeros(2), ["경차"]), ("d1-0", 2, np.ones(2), None)]
-    units = UnitVectors.build(catalogue, stored, 2)
-    candidates = group(chunks, catalogue, units, np.full((3, 2), 0.5), tokenize=_words)
-    assert [c.key for c in candidates] == [("d1", "제6조"), ("d1", "제12조"), ("d2", "제3조")]
-    assert [u.unit.label for u in candidates[0].units] == ["①", "1.", "2."]
-    assert candidates[0].units[1].vector.tolist() == [0.0, 0.0]
-    assert candidates[1].units[0].vector.tolist() == [0.5, 0.5]  # no unit vectors stored: the chunk's own
-    # A lead-in reads with its items, an item with its lead-in; tokens not stored are worked out.
-    assert candidates[0].units[0].tokens == {"감면", "경차"} and candidates[0].units[2].tokens == {"감면"}
 
 
 def test_candidate_features_have_knowable_values(setting: tuple[Catalogue, list[ScoredChunk]]) -> None:

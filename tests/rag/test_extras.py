@@ -82,9 +82,9 @@ def test_the_use_leg_without_its_package_is_a_configuration_error() -> None:
 
 
 def test_the_embedded_text_is_title_and_headings_then_the_chunk() -> None:
-    from civicrag.rag.extras import embed_text_of
+    # the second dense leg (rag.extras.use_leg) rebuilds ingest's embedded text with the one recipe
+    from civicrag.legal.units import chunk_embed_text
 
-    meta = {"title": "주차장 조례", "heading_path": "제2장 요금"}
-    assert embed_text_of(meta, "제5조 본문") == "주차장 조례 > 제2장 요금\n제5조 본문"
-    assert embed_text_of({"title": "주차장 조례"}, "본문") == "주차장 조례\n본문"
-    assert embed_text_of({}, "본문") == "본문"
+    assert chunk_embed_text("주차장 조례", ["제2장 요금"], "제5조 본문") == "주차장 조례 > 제2장 요금\n제5조 본문"
+    assert chunk_embed_text("주차장 조례", [""], "본문") == "주차장 조례\n본문"
+    assert chunk_embed_text("", [""], "본문") == "본문"

@@ -7,16 +7,17 @@ import pytest
 
 def test_lazy_exports_are_the_real_classes() -> None:
     import civicrag.rag
-    from civicrag.rag import service, types
+    from civicrag.rag import request, service, types
 
     assert civicrag.rag.RagService is service.RagService
     assert [getattr(civicrag.rag, n) for n in ("Citation", "Message", "Result", "Retrieved", "StreamEvent")] == [
         types.Citation, types.Message, types.Result, types.Retrieved, types.StreamEvent
     ]
+    assert (civicrag.rag.AskRequest, civicrag.rag.RequestError) == (request.AskRequest, request.RequestError)
     with pytest.raises(AttributeError, match="Nothing"):
         civicrag.rag.Nothing  # noqa: B018
-    assert sorted(civicrag.rag.__all__) == ["Citation", "Message", "RagService", "Result", "Retrieved",
-                                            "StreamEvent", "ask"]
+    assert sorted(civicrag.rag.__all__) == ["AskRequest", "Citation", "Message", "RagService", "RequestError",
+                                            "Result", "Retrieved", "StreamEvent", "ask"]
 
 
 def test_ask_answers_once_with_a_service_of_its_own(rag_settings: object, service: object) -> None:

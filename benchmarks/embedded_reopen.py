@@ -37,7 +37,7 @@ def _collection(settings: Any) -> Any:
 
     client = open_chroma_client(settings)
     return client.get_or_create_collection(
-        name=collection_name(settings.chroma_collection, settings.embedder_key),
+        name=collection_name(settings.chroma.collection, settings.embedder.key),
         embedding_function=None, metadata={"hnsw:space": "cosine"},
     )
 

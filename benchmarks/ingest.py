@@ -39,7 +39,7 @@ def _phase_embed(corpus: Path) -> dict:
 
     settings = load_settings()
     embedder = create_embedder(settings)
-    limits = LoadLimits(int(settings.limit_file_mb * 2**20), settings.limit_pdf_pages)
+    limits = LoadLimits(int(settings.limits.file_mb * 2**20), settings.limits.pdf_pages)
     texts: list[str] = []
     for file, root in iter_candidate_files([corpus]):
         try:
@@ -47,7 +47,7 @@ def _phase_embed(corpus: Path) -> dict:
         except IngestError:
             continue
         chunks = chunk_document(
-            doc, parse_document(doc), embedder.count_tokens, settings.chunk_max_tokens, "v", "h" * 12
+            doc, parse_document(doc), embedder.count_tokens, settings.ingest.chunk_max_tokens, "v", "h" * 12
         )
         texts.extend(c.embed_text for c in chunks)
     started = time.perf_counter()

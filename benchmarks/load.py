@@ -22,7 +22,7 @@ Prints one JSON object: per level requests per second, p50/p95/max latency, erro
 of questions, and the p95 ratio against the single-user p95 (goal: zero errors, ratio within 3).
 A server given by ``--url`` may still hold in its memo questions an earlier run sent it (the
 memo keeps the latest 256 per loaded index): start a fresh one, or change ``--seed``.
-The server logs refused questions to its data directory's gap log (``gap_log``, on by default).
+The server logs refused questions to its data directory's gap log (``gaps.log``, on by default).
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ class Soak:
                 [str(exe), "run", "--path", str(self.work / "chroma"), "--host", "127.0.0.1", "--port", str(port)],
                 stdout=log, stderr=subprocess.STDOUT))
             wait_http(f"http://127.0.0.1:{port}/api/v2/heartbeat", self.procs[-1], 120)
-            self.env.update(CIVICRAG_CHROMA_HOST="127.0.0.1", CIVICRAG_CHROMA_PORT=str(port))
+            self.env.update(CIVICRAG_CHROMA__HOST="127.0.0.1", CIVICRAG_CHROMA__PORT=str(port))
         if self.args.embedding_cache and self.args.embedding_cache.exists():  # skip re-embedding the twelve
             (self.work / "data").mkdir(parents=True)
             shutil.copy(self.args.embedding_cache, self.work / "data" / "embedding-cache.sqlite3")

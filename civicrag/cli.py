@@ -90,7 +90,7 @@ def ingest(
     if missing:
         _error(f"no such file or folder: {', '.join(missing)}")
         raise typer.Exit(2)
-    wait_s = settings.ingest_wait_s if wait is None else wait
+    wait_s = settings.ingest.wait_s if wait is None else wait
     try:
         if err.is_terminal and not as_json:
             report, server = _ingest_with_progress(settings, paths, prune, dry_run, wait_s)
@@ -128,7 +128,7 @@ def _run_ingest(
         err.print(f"waiting for the ingest running since {holder.started} (pid {holder.pid}) ...", markup=False,
                   highlight=False)
 
-    if dry_run or settings.chroma_host:  # a dry run opens no Chroma; a Chroma server takes any process
+    if dry_run or settings.chroma.host:  # a dry run opens no Chroma; a Chroma server takes any process
         return ingest_paths(settings, paths, prune=prune, dry_run=dry_run, progress=progress, wait=wait,
                             on_wait=waiting), None
     from civicrag.ui.handoff import ingest as embedded_ingest
@@ -225,7 +225,7 @@ def ask(
     gaps = _cli_gap_log(settings) if log_gaps else None
     try:
         if jsonl is not None:
-            failed = _ask_jsonl(service, jsonl, request, settings.server_question_max_chars, gaps)
+            failed = _ask_jsonl(service, jsonl, request, settings.server.question_max_chars, gaps)
             raise typer.Exit(1 if failed else 0)
         if as_json:
             data = service.ask_request(request).to_dict()
@@ -262,7 +262,7 @@ def _ask_request(settings: Settings, question: str, **fields: Any) -> AskRequest
     from civicrag.rag.request import AskRequest, RequestError
 
     try:
-        return AskRequest.build(question, max_chars=settings.server_question_max_chars, **fields)
+        return AskRequest.build(question, max_chars=settings.server.question_max_chars, **fields)
     except RequestError as exc:
         _ask_usage_error(str(exc))
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from civicrag.settings import ConfigError, Settings, flatten_tables, load_settings
+from civicrag.settings import FLAT_NAMES, ConfigError, Settings, flatten_tables, load_settings
 
 #: Settings that change what ingest writes; configurations differing here need separate indexes.
 INDEX_FIELDS = ("embedder_kind", "embedder_model", "embedder_passage_prefix", "chunk_max_tokens")
@@ -85,7 +85,7 @@ def load_configuration(spec: str) -> Configuration:
     description = str(data.pop("description", ""))
     scoped = bool(data.pop("scoped", False))
     overrides = flatten_tables(data)
-    unknown = sorted(set(overrides) - set(Settings.model_fields))
+    unknown = sorted(set(overrides) - set(FLAT_NAMES))
     if unknown:
         raise ConfigError(f"configuration file {path}: unknown setting(s) {', '.join(unknown)}")
     return Configuration(name, overrides, description or f"from {path}", scoped)
@@ -104,6 +104,6 @@ def load_configurations(specs: Sequence[str]) -> list[Configuration]:
 
 def index_key(settings: Settings) -> str:
     """Short stable id of what the index built with ``settings`` contains."""
-    values = {f: getattr(settings, f) for f in INDEX_FIELDS}
+    values = {f: settings.flat_dump()[f] for f in INDEX_FIELDS}
     digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:10]
-    return f"{settings.embedder_key}-{settings.chunk_max_tokens}-{digest}"
+    return f"{settings.embedder.key}-{settings.ingest.chunk_max_tokens}-{digest}"

@@ -70,7 +70,7 @@ def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[st
                     f"configuration {config.name!r} needs its own index ({key}); give --corpus so it can be built"
                 )
             indexes.setdefault(key, {"data_dir": str(settings.data_dir), "ingested": False})
-        shared = (key, settings.embedder_query_prefix)
+        shared = (key, settings.embedder.query_prefix)
         if shared not in embedders:
             from civicrag.ingest.embedding import create_embedder
 
@@ -108,7 +108,7 @@ def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[st
     if plan.baseline and plan.corpus:
         from civicrag.eval.baseline import NaiveBaseline
 
-        settings = plan.base.model_copy(update={"data_dir": Path(plan.index_root) / index_key(plan.base)})
+        settings = plan.base.with_overrides(data_dir=Path(plan.index_root) / index_key(plan.base))
         naive = NaiveBaseline(settings, plan.corpus, embedder=embedders.get((index_key(plan.base), "")))
         if progress:
             progress(f"{BASELINE} (building)", done, total)
@@ -147,7 +147,7 @@ def run_plan(plan: EvalPlan, progress: Progress | None = None, log: Callable[[st
         "split": plan.split or "all",
         "environment": {
             "python": platform.python_version(), "machine": platform.machine(),
-            "embedder": plan.base.embedder_key, "llm": bool(plan.base.llm_base_url),
+            "embedder": plan.base.embedder.key, "llm": bool(plan.base.llm.base_url),
         },
         "indexes": indexes,
         "baseline": baseline_stats,
@@ -217,7 +217,7 @@ def _scope(item: GoldenItem, jurisdiction_of: dict[str, str]) -> dict[str, str] 
 
 def _own_query_encoder(settings: Settings) -> bool:
     """A configuration whose artefact brings a tuned query encoder needs its own embedder."""
-    return settings.rerank_artefact is not None
+    return settings.rerank.artefact is not None
 
 
 def _ask(service: Any, config: str, item: GoldenItem, judge: Any | None,
@@ -305,9 +305,9 @@ def _ask_naive(naive: Any, item: GoldenItem, judge: Any | None) -> dict[str, Any
 
 
 def _judge(settings: Settings) -> Any | None:
-    if not settings.llm_base_url:
+    if not settings.llm.base_url:
         return None
     from civicrag.rag.answer.llm import LlmClient
 
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-    return LlmClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout_s, 0.0)
+    key = settings.llm.api_key.get_secret_value() if settings.llm.api_key else None
+    return LlmClient(settings.llm.base_url, settings.llm.model, key, settings.llm.timeout_s, 0.0)

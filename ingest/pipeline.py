@@ -195,7 +195,7 @@ class Ingestor:
         manifest = self.store.manifest
         if not dry_run:
             report.recovered = self.store.recover()
-            manifest.set_state("embedder", self.settings.embedder_key)
+            manifest.set_state("embedder", self.settings.embedder.key)
         candidates = list(iter_candidate_files(list(paths)))
         scanned: list[str] = []
         failures: list[FailureRow] = []
@@ -491,7 +491,7 @@ class Ingestor:
             doc,
             provisions,
             self.embedder.count_tokens,
-            min(self.settings.chunk_max_tokens, self.embedder.max_tokens),
+            min(self.settings.ingest.chunk_max_tokens, self.embedder.max_tokens),
             version,
             content_hash,
         )
@@ -500,10 +500,10 @@ class Ingestor:
         if not chunks:
             # A named document with nothing to index is as unanswerable as one without a body.
             raise IngestError("no text to index after parsing", doc_id=doc.doc_id, title=doc.title)
-        if len(chunks) > self.settings.limit_chunks:
+        if len(chunks) > self.settings.limits.chunks:
             # Embedding them would hold the ingest lock for hours: a generated or runaway file, not a regulation.
             raise IngestError(
-                f"{len(chunks):,} chunks, over the {self.settings.limit_chunks:,}-chunk limit (setting limit_chunks)",
+                f"{len(chunks):,} chunks, over the {self.settings.limits.chunks:,}-chunk limit (setting limit_chunks)",
                 doc_id=doc.doc_id,
                 title=doc.title,
             )
@@ -541,7 +541,7 @@ class Ingestor:
         doc = prepared.doc
         texts = [c.embed_text for c in prepared.chunks]
         tokens = store.tokenizer.tokenize_many(texts)
-        unit_texts = [unit_texts_of(c) for c in prepared.chunks] if self.settings.ingest_unit_vectors else None
+        unit_texts = [unit_texts_of(c) for c in prepared.chunks] if self.settings.ingest.unit_vectors else None
         cache = EmbeddingCache(self.settings.embedding_cache_path)
         try:
             vectors, embedded = cache.embed_passages(self.embedder, texts)
@@ -733,17 +733,17 @@ def _document_hash(doc: Document, settings: Settings) -> str:
 
 
 def _pipeline_fingerprint(settings: Settings) -> str:
-    ocr = f"{settings.ocr_enabled}|{settings.ocr_languages}|{settings.ocr_dpi}"
-    units = "units" if settings.ingest_unit_vectors else "no-units"
-    return f"{PIPELINE_VERSION}|{settings.chunk_max_tokens}|{settings.embedder_key}|{ocr}|{units}"
+    ocr = f"{settings.ocr.enabled}|{settings.ocr.languages}|{settings.ocr.dpi}"
+    units = "units" if settings.ingest.unit_vectors else "no-units"
+    return f"{PIPELINE_VERSION}|{settings.ingest.chunk_max_tokens}|{settings.embedder.key}|{ocr}|{units}"
 
 
 def _file_fingerprint(settings: Settings) -> str:
     """What decides, besides its bytes, whether a file is taken or fails: the pipeline and the limits.
     (Not part of a document's content hash: raising a limit rereads files but re-embeds nothing.)"""
     limits = (
-        f"{settings.limit_file_mb}|{settings.limit_pdf_pages}|{settings.limit_chars}|{settings.limit_chunks}|"
-        f"{settings.limit_part_mb}|{settings.ocr_max_pages}"
+        f"{settings.limits.file_mb}|{settings.limits.pdf_pages}|{settings.limits.chars}|{settings.limits.chunks}|"
+        f"{settings.limits.part_mb}|{settings.ocr.max_pages}"
     )
     return f"{_pipeline_fingerprint(settings)}|{LOADER_VERSION}|{limits}"
 

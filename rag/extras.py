@@ -51,7 +51,7 @@ class UseEmbedder:
 def use_leg(settings: Settings, catalogue: Catalogue) -> DenseRetriever:
     from civicrag.ingest.embedding import EmbeddingCache
 
-    model = UseEmbedder(threads=settings.embedder_threads or 1)
+    model = UseEmbedder(threads=settings.embedder.threads or 1)
     # The text ingest embedded for each chunk, rebuilt from its metadata (heading_path is stored " > "-joined).
     texts = [
         chunk_embed_text(str(r.metadata.get("title", "")), [str(r.metadata.get("heading_path", ""))], r.text)

@@ -1,6 +1,6 @@
 """Fusing ranked lists from several retrieval legs into one ranking.
 
-Two methods, chosen by ``retrieval_fusion`` and measured on the calibration set:
+Two methods, chosen by ``retrieval.fusion`` and measured on the calibration set:
 - ``rrf``: reciprocal rank fusion, Σ w / (k + rank). Scale-free, so BM25's unbounded
   scores and cosines in a narrow band mix without tuning.
 - ``weighted``: convex combination of per-leg scores min-max normalised over each

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 #: Filter keys a caller may use; each is matched against chunk metadata (``doc`` is an alias of ``doc_id``).
 FILTER_KEYS = ("jurisdiction", "kind", "doc", "doc_id", "language", "provision_kind", "article", "department")
-#: The longest question when the caller gives no limit (the server's ``server_question_max_chars`` default).
+#: The longest question when the caller gives no limit (the server's ``server.question_max_chars`` default).
 DEFAULT_MAX_CHARS = 2000
 MAX_TURNS = 40
 MAX_TURN_CHARS = 20000

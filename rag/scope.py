@@ -2,7 +2,7 @@
 
 An index may hold several jurisdictions (a province and its cities; Somerville and D.C.). A
 question that names one is about that one; a question that names none is answered from the
-site's default scope (``scope_jurisdiction``), or the user's, and the answer says which
+site's default scope (``answer.scope_jurisdiction``), or the user's, and the answer says which
 jurisdiction it is from. Names come from the catalogue's own jurisdiction values and from
 ``rag/data/jurisdictions.toml`` (each alias with its source).
 """

@@ -49,7 +49,7 @@ from civicrag.settings import ConfigError, Settings
 
 #: Share of the question's (IDF-weighted) words an attachment title must hold to be named in a refusal.
 ATTACHMENT_HINT_MIN = 0.4
-#: Fused chunks retrieval hands to the reranker (grouped into at most ``rerank_candidates`` provisions).
+#: Fused chunks retrieval hands to the reranker (grouped into at most ``rerank.candidates`` provisions).
 CHUNK_POOL = 60
 #: Loads started over when another process's ingest deleted vectors of the generation being read.
 _BUILD_ATTEMPTS = 5
@@ -85,15 +85,15 @@ class RagService:
 
     @property
     def models(self) -> DecisionModels:
-        """The learned decisions (the shipped artefact unless ``rerank_artefact`` names another)."""
+        """The learned decisions (the shipped artefact unless ``rerank.artefact`` names another)."""
         if self._models is None:
-            path = self.settings.rerank_artefact or DEFAULT_ARTEFACT
+            path = self.settings.rerank.artefact or DEFAULT_ARTEFACT
             try:
                 models = DecisionModels.load(path)
             except ArtefactError as exc:
                 raise ConfigError(str(exc)) from exc
-            if self.settings.answer_threshold is not None:
-                models.threshold = self.settings.answer_threshold
+            if self.settings.answer.threshold is not None:
+                models.threshold = self.settings.answer.threshold
             self._models = models
         return self._models
 
@@ -119,22 +119,22 @@ class RagService:
             from civicrag.ingest.embedding import create_embedder
 
             settings = self.settings
-            if settings.embedder_threads == 0:
+            if settings.embedder.threads == 0:
                 # One short query does not parallelise; measured on the 2-core box while an ingest ran,
                 # two OpenMP threads took 1.3 s per query against 60 ms for one. Ingest keeps all cores.
-                settings = settings.model_copy(update={"embedder_threads": 1})
+                settings = settings.with_overrides(embedder={"threads": 1})
             self._embedder = create_embedder(settings, query_adapter=self.models.query_adapter)
         return self._embedder
 
     @property
     def llm(self) -> Any | None:
-        if self._llm is None and self.settings.llm_base_url:
+        if self._llm is None and self.settings.llm.base_url:
             from civicrag.rag.answer.llm import LlmClient
 
-            key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else None
+            key = self.settings.llm.api_key.get_secret_value() if self.settings.llm.api_key else None
             self._llm = LlmClient(
-                self.settings.llm_base_url, self.settings.llm_model, key, self.settings.llm_timeout_s,
-                self.settings.llm_temperature,
+                self.settings.llm.base_url, self.settings.llm.model, key, self.settings.llm.timeout_s,
+                self.settings.llm.temperature,
             )
         return self._llm
 
@@ -170,7 +170,7 @@ class RagService:
                 units = UnitVectors.build(catalogue, list(manifest.live_units()), self._dim())
                 empty_documents = manifest.empty_documents()
                 lexical = self.store.lexical(manifest)
-            if self.settings.retrieval_dense_backend == "chroma":
+            if self.settings.retrieval.dense_backend == "chroma":
                 dense, missing = None, 0
             else:
                 dense, missing = self._read_vectors(catalogue)
@@ -214,7 +214,7 @@ class RagService:
         empty_docs = EmptyDocuments.build(empty_documents, doc_names, tokenizer)
         decider = Decider(
             catalogue, self.models, scorer, unit_vectors, dense_matrix,
-            default_jurisdiction=s.scope_jurisdiction, limit=s.rerank_candidates,
+            default_jurisdiction=s.answer.scope_jurisdiction, limit=s.rerank.candidates,
         )
         jurisdictions = Jurisdictions.build(str(r.metadata.get("jurisdiction", "")) for r in catalogue.records)
         queries = QueryBuilder(query_tokens, tokenizer, doc_names, jurisdictions)
@@ -233,25 +233,25 @@ class RagService:
         else:
             legs["dense"] = DenseRetriever("dense", catalogue, dense_matrix, self.embedder.embed_query)  # type: ignore[assignment]
         legs["lexical"] = LexicalRetriever(catalogue, lexical_index)  # type: ignore[assignment]
-        weights = {"dense": s.retrieval_dense_weight, "lexical": s.retrieval_lexical_weight}
-        if s.retrieval_second_dense == "use-m3":
+        weights = {"dense": s.retrieval.dense_weight, "lexical": s.retrieval.lexical_weight}
+        if s.retrieval.second_dense == "use-m3":
             from civicrag.rag.extras import use_leg
 
             legs["use"] = use_leg(s, catalogue)  # type: ignore[assignment]
-            weights["use"] = s.retrieval_second_dense_weight
+            weights["use"] = s.retrieval.second_dense_weight
         return legs, weights
 
     def _hybrid(self, catalogue: Catalogue, legs: Mapping[str, Leg], weights: dict[str, float]) -> HybridRetriever:
         """The legs fused, with the optional cross-encoder over the top of the fused list."""
         s = self.settings
         reranker = None
-        if s.retrieval_reranker:
+        if s.retrieval.reranker:
             from civicrag.rag.extras import CrossEncoderReranker
 
-            reranker = CrossEncoderReranker(s.retrieval_reranker, s.retrieval_rerank_top)
+            reranker = CrossEncoderReranker(s.retrieval.reranker, s.retrieval.rerank_top)
         config = HybridConfig(
-            fusion=s.retrieval_fusion, rrf_k=s.retrieval_rrf_k, weights=weights, candidates=s.retrieval_candidates,
-            doc_boost=s.retrieval_doc_boost, neighbours=s.retrieval_neighbours,
+            fusion=s.retrieval.fusion, rrf_k=s.retrieval.rrf_k, weights=weights, candidates=s.retrieval.candidates,
+            doc_boost=s.retrieval.doc_boost, neighbours=s.retrieval.neighbours,
         )
         return HybridRetriever(catalogue, list(legs.values()), config, reranker=reranker)
 
@@ -266,7 +266,7 @@ class RagService:
             return matrix, 0
         client = open_chroma_client(self.settings)
         collection = client.get_or_create_collection(
-            name=collection_name(self.settings.chroma_collection, self.settings.embedder_key),
+            name=collection_name(self.settings.chroma.collection, self.settings.embedder.key),
             embedding_function=None, metadata={"hnsw:space": "cosine"},
         )
         ids = [r.chunk_id for r in catalogue.records]
@@ -312,7 +312,7 @@ class RagService:
 
         The steps: work the question out; answer at once what needs no retrieval (nothing to search with, a
         question about the index's structure); retrieve and decide; write the answer. (``request.k`` is not
-        read: the learned decisions choose the provisions an answer draws on, up to ``rerank_candidates``.)
+        read: the learned decisions choose the provisions an answer draws on, up to ``rerank.candidates``.)
         """
         clock = _Stopwatch()
         loaded = self.load()
@@ -358,7 +358,7 @@ class RagService:
         """Ranked chunks for a standalone question; ``leg`` selects one leg alone (evaluation)."""
         loaded = self.load()
         query = self.query(question, as_of=as_of, filters=filters)
-        k = k or self.settings.retrieval_k
+        k = k or self.settings.retrieval.k
         if leg == "hybrid":
             query.refs.docs = list(dict.fromkeys([*query.refs.docs, *docs]))
             return loaded.hybrid.retrieve(query, filters, k)
@@ -426,7 +426,7 @@ class RagService:
         """The LLM's answer from the decided evidence; None when the endpoint fails (the pieces then say so)."""
         from civicrag.rag.answer.llm import LlmAnswerer, LlmError
 
-        answerer = LlmAnswerer(self.llm, loaded.scorer, self.settings.llm_max_chunks, self.settings.answer_related)
+        answerer = LlmAnswerer(self.llm, loaded.scorer, self.settings.llm.max_chunks, self.settings.answer.related)
         try:
             return (yield from _pieces(answerer.stream(
                 query.question, query.language, decision.evidence, decision.units, decision.answerability,
@@ -439,7 +439,7 @@ class RagService:
 
     def _extractive_answer(self, query: Query, decision: Decision) -> Generator[StreamEvent, None, Answer]:
         """The answer quoted from the decided evidence (or a refusal listing the nearest provisions)."""
-        answerer = ExtractiveAnswerer(related=self.settings.answer_related)
+        answerer = ExtractiveAnswerer(related=self.settings.answer.related)
         answer = yield from _pieces(answerer.stream(
             query.question, query.language, decision.evidence, decision.units, decision.answerability, query.as_of,
             jurisdiction=decision.jurisdiction, elsewhere=[c.best for c in decision.other_jurisdiction],

@@ -58,9 +58,11 @@ def safe_filename(name: str) -> str:
 
 def save_upload(settings: Settings, name: str, data: bytes) -> Path:
     """Write an uploaded document into the upload folder (replacing a file of the same name)."""
-    limit = int(settings.upload_max_mb * 1024 * 1024)
+    limit = int(settings.server.upload_max_mb * 1024 * 1024)
     if len(data) > limit:
-        raise UploadError(f"{name}: {len(data) / 1048576:.1f} MB is over the {settings.upload_max_mb:g} MB limit")
+        raise UploadError(
+            f"{name}: {len(data) / 1048576:.1f} MB is over the {settings.server.upload_max_mb:g} MB limit"
+        )
     if not data:
         raise UploadError(f"{name}: the file is empty")
     folder = uploads_dir(settings).resolve()
@@ -111,7 +113,7 @@ class AdminOps:
         """The configured source folders that exist, plus the upload folder."""
         folder = uploads_dir(self.settings)
         folder.mkdir(parents=True, exist_ok=True)
-        return [p for p in self.settings.ingest_sources if p.exists()] + [folder]
+        return [p for p in self.settings.ingest.sources if p.exists()] + [folder]
 
     def start_ingest(self, prune: bool = False, paths: list[Path] | None = None) -> bool:
         """Start a re-ingest (of the source folders, or of ``paths``) in the background; False if one is

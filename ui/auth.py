@@ -10,7 +10,7 @@ Password checks (bcrypt) run in worker threads and are throttled per account and
 address (``ui.sessions.LoginThrottle``); ``ui.server.AppContext`` puts the pieces together.
 
 ``auth_mode = "open-demo"`` turns login off explicitly: everyone is the user ``demo``
-with ``open_demo_role`` (staff by default, so admin actions stay refused).
+with ``auth.open_demo_role`` (staff by default, so admin actions stay refused).
 """
 
 from __future__ import annotations
@@ -57,9 +57,9 @@ class Users:
     """Verifies passwords and maps a user name to its role."""
 
     def __init__(self, settings: Settings):
-        self.open_demo = settings.auth_mode == "open-demo"
-        self.demo_role: Role = settings.open_demo_role
-        self._entries = dict(settings.users)
+        self.open_demo = settings.auth.mode == "open-demo"
+        self.demo_role: Role = settings.auth.open_demo_role
+        self._entries = dict(settings.auth.users)
         if not self.open_demo and not self._entries:
             raise ConfigError(
                 "auth_mode is 'users' but no users are configured: add [users] entries "

@@ -179,7 +179,7 @@ class ChatHandlers:
             text = clean_text(text)
             filters = {k: v for k, v in (("jurisdiction", juris), ("department", dept), ("doc", doc)) if v}
             # The chat's own history grows without end; the most recent turns are what a follow-up reads.
-            ask = AskRequest.build(text, max_chars=ctx.settings.server_question_max_chars, history=turns[-MAX_TURNS:],
+            ask = AskRequest.build(text, max_chars=ctx.settings.server.question_max_chars, history=turns[-MAX_TURNS:],
                                    as_of=(day or "").strip() or None, filters=filters)
         except (RequestError, TextError) as exc:
             raise gr.Error(t(code, "bad_request", e=str(exc))) from None

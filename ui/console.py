@@ -240,8 +240,8 @@ class ConsoleHandlers:
                 # any path in a FileData, and Gradio would copy that server file into its cache.
                 if str(tmp) not in self.blocks.upload_file_set:
                     raise UploadError(f"{path.name}: not uploaded to this server; send the file's bytes")
-                if path.stat().st_size > settings.upload_max_mb * 1024 * 1024:
-                    raise UploadError(f"{path.name}: over the {settings.upload_max_mb:g} MB limit")
+                if path.stat().st_size > settings.server.upload_max_mb * 1024 * 1024:
+                    raise UploadError(f"{path.name}: over the {settings.server.upload_max_mb:g} MB limit")
                 saved = save_upload(settings, path.name, path.read_bytes())
                 lines.append(f"- ✅ {escape_markdown_text(saved.name)}")
             except UploadError as exc:

@@ -73,12 +73,12 @@ class AppContext:
             service=service,
             feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
             admin=AdminOps(settings),
-            sessions=SessionStore(auth_db, settings.session_max_age_s),
+            sessions=SessionStore(auth_db, settings.auth.session_max_age_s),
             throttle=LoginThrottle(
-                auth_db, after=settings.login_throttle_after, base_s=settings.login_throttle_base_s,
-                max_s=settings.login_throttle_max_s, window_s=settings.login_failure_window_s,
+                auth_db, after=settings.auth.login_throttle_after, base_s=settings.auth.login_throttle_base_s,
+                max_s=settings.auth.login_throttle_max_s, window_s=settings.auth.login_failure_window_s,
             ),
-            gaps=GapLog.for_settings(settings) if settings.gap_log else None,
+            gaps=GapLog.for_settings(settings) if settings.gaps.log else None,
             local_token=local_token,
         )
 

@@ -41,13 +41,13 @@ def answer_config(settings: Settings, result: Mapping[str, Any]) -> dict[str, An
     """The settings that decide an answer, so feedback can be compared across configurations."""
     return {
         "mode": result.get("mode"),
-        "embedder": settings.embedder_key,
-        "llm_model": settings.llm_model if settings.llm_base_url else "",
-        "retrieval_k": settings.retrieval_k,
-        "retrieval_fusion": settings.retrieval_fusion,
-        "retrieval_reranker": settings.retrieval_reranker,
-        "answer_threshold": settings.answer_threshold,
-        "rerank_artefact": str(settings.rerank_artefact or "shipped"),
+        "embedder": settings.embedder.key,
+        "llm_model": settings.llm.model if settings.llm.base_url else "",
+        "retrieval_k": settings.retrieval.k,
+        "retrieval_fusion": settings.retrieval.fusion,
+        "retrieval_reranker": settings.retrieval.reranker,
+        "answer_threshold": settings.answer.threshold,
+        "rerank_artefact": str(settings.rerank.artefact or "shipped"),
         "as_of": result.get("as_of"),
         "filters": result.get("filters") or {},
     }

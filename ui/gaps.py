@@ -20,7 +20,7 @@ same provision together, and costs nothing at log or report time; grouping conte
 would need the Korean analyser again (≈0.5 GB) and would split the same subject by language and
 wording. Questions with no candidate (an empty index) form one "(no candidate)" topic.
 
-Personal data: user names are stored (unless ``gap_log_users`` is off) but left out of every report,
+Personal data: user names are stored (unless ``gaps.log_users`` is off) but left out of every report,
 table and CSV unless the admin asks for them (``with_users``).
 """
 
@@ -234,7 +234,7 @@ class GapLog:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> GapLog:
-        return cls(gap_log_path(settings), keep_users=settings.gap_log_users)
+        return cls(gap_log_path(settings), keep_users=settings.gaps.log_users)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)

@@ -6,7 +6,7 @@ the folder leaves the first one's in-memory vector index behind (every question 
 the ``chroma`` lease (``ingest.store.lease``): ``civicrag serve`` for as long as it runs, or a
 ``civicrag ingest`` for as long as it writes. An ingest that finds a server holding the folder hands its
 paths to that server, which ingests them in its own process through the admin console's machinery and
-reloads; with a ``chroma run`` server (``chroma_host``) every process talks to Chroma over HTTP and this
+reloads; with a ``chroma run`` server (``chroma.host``) every process talks to Chroma over HTTP and this
 module is not used.
 """
 
@@ -34,7 +34,7 @@ class IngestRefused(Exception):
 def chroma_lease(settings: Settings, info: dict[str, Any] | None = None) -> Lease:
     """The lease on the data folder's embedded Chroma (``info`` carries a server's URL and token)."""
     return Lease(
-        settings.manifest_path, CHROMA, settings.ingest_lease_ttl_s, settings.ingest_lease_heartbeat_s, info=info,
+        settings.manifest_path, CHROMA, settings.ingest.lease_ttl_s, settings.ingest.lease_heartbeat_s, info=info,
         busy_message="another ingest is running",
     )
 

@@ -98,23 +98,25 @@ def add_middleware(app: FastAPI, ctx: AppContext) -> None:
     settings = ctx.settings
     app.add_middleware(LoginRedirect, ctx=ctx)
     app.add_middleware(
-        BodyLimit, api_limit=settings.server_max_body_kb * 1024,
-        upload_limit=int(settings.upload_max_mb * 1024 * 1024) + 64 * 1024,  # room for multipart framing
+        BodyLimit, api_limit=settings.server.max_body_kb * 1024,
+        upload_limit=int(settings.server.upload_max_mb * 1024 * 1024) + 64 * 1024,  # room for multipart framing
     )
-    secret = settings.session_secret.get_secret_value() if settings.session_secret else secrets.token_urlsafe(32)
+    secret = (
+        settings.auth.session_secret.get_secret_value() if settings.auth.session_secret else secrets.token_urlsafe(32)
+    )
     app.add_middleware(
         SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
-        max_age=settings.session_max_age_s, same_site="lax",
+        max_age=settings.auth.session_max_age_s, same_site="lax",
         # Off by default: the quick start serves plain HTTP on 127.0.0.1, where a Secure cookie is never sent.
-        https_only=settings.session_https_only,
+        https_only=settings.auth.session_https_only,
     )
     # Credentialed CORS for the listed origins only. Its presence also makes Gradio leave CORS to the
     # parent app (Gradio's own middleware would answer any localhost origin with credentials).
     app.add_middleware(
-        CORSMiddleware, allow_origins=list(settings.allowed_origins), allow_credentials=True,
+        CORSMiddleware, allow_origins=list(settings.server.allowed_origins), allow_credentials=True,
         allow_methods=["*"], allow_headers=["*"], max_age=600,
     )
     app.add_middleware(
-        OriginGuard, allowed_origins=list(settings.allowed_origins), cookie_name=SESSION_COOKIE,
-        https_too=settings.session_https_only,
+        OriginGuard, allowed_origins=list(settings.server.allowed_origins), cookie_name=SESSION_COOKIE,
+        https_too=settings.auth.session_https_only,
     )

@@ -7,14 +7,14 @@ the origin of every state-changing request (any method but GET, HEAD, OPTIONS, T
 WebSocket handshake), on every route, the REST API and Gradio's own ``/gradio_api/...`` alike:
 
 - an ``Origin`` header must be this server's own origin (scheme and Host of the request) or one
-  listed in ``allowed_origins``; ``Origin: null`` never is;
+  listed in ``server.allowed_origins``; ``Origin: null`` never is;
 - without ``Origin``, a ``Referer`` must come from such an origin;
 - with neither, the request passes only if it carries no login cookie: API clients that send HTTP
   Basic credentials (curl, scripts) send no Origin and keep working, while a cookie is only ever
   sent by browsers, which always send ``Origin`` with these methods.
 
 Refusals are 403 JSON ``{"detail": ...}``. CORS answers (``Access-Control-Allow-*``) are given only
-to ``allowed_origins`` (Starlette's CORSMiddleware in ``ui.server``, inside this guard): a preflight
+to ``server.allowed_origins`` (Starlette's CORSMiddleware in ``ui.server``, inside this guard): a preflight
 from any other origin gets a 400 without CORS headers here, and any CORS header a mounted app
 (Gradio) adds for such an origin is stripped.
 """

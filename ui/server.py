@@ -37,7 +37,7 @@ API_DESCRIPTION = (
     "Authentication: HTTP Basic with a user from the settings, or the session cookie set by "
     "`/login`. Admin endpoints need the admin role. In open-demo mode no login is needed.\n\n"
     "State-changing requests (POST, PUT, PATCH, DELETE) that carry an `Origin` or `Referer` header "
-    "must come from this server's own origin or one in the `allowed_origins` setting; a request "
+    "must come from this server's own origin or one in the `server.allowed_origins` setting; a request "
     "with the login cookie must send one. HTTP Basic clients without the cookie need neither. "
     "Failed logins are throttled per account and client address (429 with `Retry-After`)."
 )
@@ -87,7 +87,7 @@ def _mount_ui(app: FastAPI, ctx: AppContext) -> None:
     gr.mount_gradio_app(
         app, blocks, path="/",
         auth_dependency=gradio_user,
-        max_file_size=int(ctx.settings.upload_max_mb * 1024 * 1024),
+        max_file_size=int(ctx.settings.server.upload_max_mb * 1024 * 1024),
         footer_links=[], ssr_mode=False, mcp_server=False, pwa=False, run_history=False,
         theme=theme(), css=CSS, show_error=True,
     )
@@ -118,18 +118,18 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, workers
 
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     if workers > 1:
-        if not settings.chroma_host:
+        if not settings.chroma.host:
             raise ConfigError(
                 "several workers need a Chroma server: embedded Chroma allows one process per data folder; "
                 "run `chroma run --path DIR --port 8000` and set [chroma] host and port"
             )
-        if settings.session_secret is None:  # every worker must accept the login cookies of the others
-            settings = settings.model_copy(update={"session_secret": SecretStr(secrets.token_urlsafe(32))})
+        if settings.auth.session_secret is None:  # every worker must accept the login cookies of the others
+            settings = settings.with_overrides(auth={"session_secret": SecretStr(secrets.token_urlsafe(32))})
         os.environ[WORKER_SETTINGS_ENV] = settings_json(settings)
         uvicorn.run("civicrag.ui.server:worker_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", timeout_worker_healthcheck=settings.server_worker_healthcheck_s)
+                    log_level="info", timeout_worker_healthcheck=settings.server.worker_healthcheck_s)
         return
-    if settings.chroma_host:
+    if settings.chroma.host:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
         return
     # Embedded Chroma: this process owns the data folder's PersistentClient while it runs, and takes
@@ -164,12 +164,7 @@ WORKER_SETTINGS_ENV = "CIVICRAG_WORKER_SETTINGS"
 
 def settings_json(settings: Settings) -> str:
     """The settings for a worker process, secrets included (the environment of one's own children)."""
-    data = settings.model_dump(mode="json")
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr):
-            data[name] = value.get_secret_value()
-    return json.dumps(data)
+    return settings.dump_json(reveal_secrets=True)
 
 
 def worker_app() -> FastAPI:
@@ -178,13 +173,13 @@ def worker_app() -> FastAPI:
 
     ``serve(workers=N)`` passes its settings down; run directly (``uvicorn --factory ui.server:worker_app``,
     or gunicorn's uvicorn worker) it reads them as ``civicrag`` does: ``CIVICRAG_CONFIG`` / ``./civicrag.toml``
-    and ``CIVICRAG_*``, which must then name a Chroma server and a ``session_secret``.
+    and ``CIVICRAG_*``, which must then name a Chroma server and an ``auth.session_secret``.
     """
     from civicrag.settings import load_settings
 
     payload = os.environ.get(WORKER_SETTINGS_ENV)
     settings = Settings(**json.loads(payload)) if payload else load_settings()
-    if not settings.chroma_host:
+    if not settings.chroma.host:
         raise ConfigError("several workers need a Chroma server: set [chroma] host and port (`chroma run`)")
     return create_app(settings, with_ui=False, preload=True)
 

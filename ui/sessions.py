@@ -4,8 +4,8 @@ Sessions: the login cookie (signed by Starlette's SessionMiddleware) carries onl
 the server keeps one row per session — user, created, last seen, expiry, client address and user
 agent — under the token's SHA-256 (a copy of the database yields no usable cookie). Logging out
 deletes the row, so a copied cookie stops working; admins list and revoke sessions; a session
-ends at its expiry (``session_max_age_s``) whatever the cookie says. Every server process over the
-same data folder sees the same sessions (a restart keeps logins when ``session_secret`` is set).
+ends at its expiry (``auth.session_max_age_s``) whatever the cookie says. Every server process over the
+same data folder sees the same sessions (a restart keeps logins when ``auth.session_secret`` is set).
 
 Throttling: failed password checks are counted per account and per client address. From the
 ``after``-th failure on, the next attempt must wait ``base_s * 2**(failures - after)`` seconds

@@ -43,7 +43,7 @@ def build_blocks(ctx: AppContext) -> gr.Blocks:
     with gr.Blocks(title="civicrag", analytics_enabled=False) as demo:
         lang, lang_radio, title, who = build_header()
         with gr.Tabs():
-            chat = build_chat_tab(ctx.settings.server_question_max_chars)
+            chat = build_chat_tab(ctx.settings.server.question_max_chars)
             console = build_console_tab()
         chat_handlers = ChatHandlers(ctx)
         demo.load(chat_handlers.on_load, None, [who, chat.jurisdiction, chat.department, chat.document, console.tab])

@@ -18,7 +18,7 @@ from civicrag.ingest.documents import IngestError, Language
 
 from civicrag.legal.language import HANGUL_LETTER
 
-# ``limit_file_mb`` in the settings counts binary megabytes, like most upload limits.
+# ``limits.file_mb`` in the settings counts binary megabytes, like most upload limits.
 MB = 1024 * 1024
 
 # Sidecars carry front matter for formats that cannot hold it (PDF, HTML): ``x.pdf.meta.yaml``.
@@ -30,7 +30,7 @@ _BAD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _C1_CONTROL = re.compile(r"[\x80-\x9f]")
 
 
-# The defaults of the ``limit_chars`` and ``limit_part_mb`` settings (see civicrag/settings.py for why these
+# The defaults of the ``limits.chars`` and ``limits.part_mb`` settings (see civicrag/settings.py for why these
 # numbers), for callers that build LoadLimits by hand.
 DEFAULT_MAX_CHARS = 8_000_000
 DEFAULT_MAX_PART_BYTES = 32 * MB
@@ -51,13 +51,13 @@ class LoadLimits:
 
     @classmethod
     def from_settings(cls, settings: Any) -> LoadLimits:
-        """Limits from a ``civicrag.settings.Settings`` (``limit_file_mb``, ``limit_pdf_pages``,
-        ``limit_chars``, ``limit_part_mb``)."""
+        """Limits from a ``civicrag.settings.Settings`` (``limits.file_mb``, ``limits.pdf_pages``,
+        ``limits.chars``, ``limits.part_mb``)."""
         return cls(
-            max_file_bytes=int(settings.limit_file_mb * MB),
-            max_pdf_pages=int(settings.limit_pdf_pages),
-            max_chars=int(getattr(settings, "limit_chars", DEFAULT_MAX_CHARS)),
-            max_part_bytes=int(getattr(settings, "limit_part_mb", DEFAULT_MAX_PART_BYTES / MB) * MB),
+            max_file_bytes=int(settings.limits.file_mb * MB),
+            max_pdf_pages=int(settings.limits.pdf_pages),
+            max_chars=int(getattr(settings.limits, "chars", DEFAULT_MAX_CHARS)),
+            max_part_bytes=int(getattr(settings.limits, "part_mb", DEFAULT_MAX_PART_BYTES / MB) * MB),
         )
 
     def check_chars(self, n_chars: int, *, partial: bool = False, **names: Any) -> None:

@@ -53,10 +53,10 @@ class OcrOptions:
     @classmethod
     def from_settings(cls, settings: Any) -> OcrOptions:
         return cls(
-            enabled=bool(getattr(settings, "ocr_enabled", True)),
-            languages=str(getattr(settings, "ocr_languages", "kor+eng")),
-            dpi=int(getattr(settings, "ocr_dpi", DEFAULT_DPI)),
-            max_pages=int(getattr(settings, "ocr_max_pages", 200)),
+            enabled=bool(getattr(settings.ocr, "enabled", True)),
+            languages=str(getattr(settings.ocr, "languages", "kor+eng")),
+            dpi=int(getattr(settings.ocr, "dpi", DEFAULT_DPI)),
+            max_pages=int(getattr(settings.ocr, "max_pages", 200)),
         )
 
     def binary(self) -> str | None:

@@ -25,22 +25,22 @@ class IndexStore:
         self.settings = settings
         self.manifest = Manifest(settings.manifest_path)
         built_with = self.manifest.get_state("embedder")
-        if built_with and built_with != settings.embedder_key and self.manifest.counts()["chunks"]:
+        if built_with and built_with != settings.embedder.key and self.manifest.counts()["chunks"]:
             raise ConfigError(
                 f"the index in {settings.data_dir} was built with embedder {built_with!r}, but the settings "
-                f"say {settings.embedder_key!r}; use another data directory or the same embedder"
+                f"say {settings.embedder.key!r}; use another data directory or the same embedder"
             )
         self.tokenizer = Tokenizer()
 
     @cached_property
     def vectors(self) -> VectorIndex:
         client = open_chroma_client(self.settings)
-        return VectorIndex(client, collection_name(self.settings.chroma_collection, self.settings.embedder_key))
+        return VectorIndex(client, collection_name(self.settings.chroma.collection, self.settings.embedder.key))
 
     def recover(self) -> int:
         """Finish what a crash interrupted: drop retired versions, pending versions whose writer is gone (a
         process holding the ingest lease may still be writing its own), and vectors no chunk row owns."""
-        writing = live_holder(self.settings.manifest_path, INGEST, self.settings.ingest_lease_ttl_s)
+        writing = live_holder(self.settings.manifest_path, INGEST, self.settings.ingest.lease_ttl_s)
         busy = {writing.token} if writing is not None else set()
         repaired = self.purge(statuses=("pending", "retired"), keep_writers=busy - {self.manifest.writer})
         orphans = self.vectors.all_ids() - self.manifest.all_chunk_ids()
@@ -98,10 +98,10 @@ class IndexStore:
         counts = self.manifest.counts()
         return {
             **counts,
-            "embedder": self.settings.embedder_key,
+            "embedder": self.settings.embedder.key,
             "chroma": (
-                f"http://{self.settings.chroma_host}:{self.settings.chroma_port}"
-                if self.settings.chroma_host
+                f"http://{self.settings.chroma.host}:{self.settings.chroma.port}"
+                if self.settings.chroma.host
                 else str(self.settings.chroma_dir)
             ),
             "data_dir": str(self.settings.data_dir),

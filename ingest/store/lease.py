@@ -261,7 +261,7 @@ class Lease:
 
 def ingest_lease(settings: Settings) -> Lease:
     """The lease every writer of the data directory's index takes."""
-    return Lease(settings.manifest_path, INGEST, settings.ingest_lease_ttl_s, settings.ingest_lease_heartbeat_s)
+    return Lease(settings.manifest_path, INGEST, settings.ingest.lease_ttl_s, settings.ingest.lease_heartbeat_s)
 
 
 def fence(db: sqlite3.Connection, name: str, token: str) -> None:

@@ -18,23 +18,23 @@ from civicrag.settings import ConfigError, Settings
 
 
 def open_chroma_client(settings: Settings) -> Any:
-    """A PersistentClient under the data directory, or an HttpClient for ``chroma_host``."""
+    """A PersistentClient under the data directory, or an HttpClient for ``chroma.host``."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_host:
+    if settings.chroma.host:
         try:
             client = chromadb.HttpClient(
-                host=settings.chroma_host,
-                port=settings.chroma_port,
-                ssl=settings.chroma_ssl,
+                host=settings.chroma.host,
+                port=settings.chroma.port,
+                ssl=settings.chroma.ssl,
                 settings=chroma_settings,
             )
             client.heartbeat()
         except Exception as exc:
             raise ConfigError(
-                f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port}: {exc}"
+                f"cannot reach the Chroma server at {settings.chroma.host}:{settings.chroma.port}: {exc}"
             ) from exc
         return client
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)

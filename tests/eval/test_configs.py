@@ -11,7 +11,7 @@ from civicrag.settings import ConfigError, load_settings
 def test_builtins_share_one_index_and_one_is_scoped() -> None:
     base = load_settings(None, data_dir=Path("/tmp/x"))
     rrf = BUILTIN["hybrid-rrf"].settings(base)
-    assert rrf.retrieval_fusion == "rrf" and base.retrieval_fusion == "weighted"
+    assert rrf.retrieval.fusion == "rrf" and base.retrieval.fusion == "weighted"
     # Retrieval-only configurations share one index; the data directory stays the base one.
     assert {index_key(BUILTIN[n].settings(base)) for n in DEFAULT_NAMES} == {index_key(base)}
     assert rrf.data_dir == Path("/tmp/x")

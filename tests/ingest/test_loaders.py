@@ -247,7 +247,7 @@ def test_missing_and_oversized_files(tmp_path: Path) -> None:
 
 
 def test_limits_from_settings() -> None:
-    limits = LoadLimits.from_settings(SimpleNamespace(limit_file_mb=50.0, limit_pdf_pages=2000))
+    limits = LoadLimits.from_settings(SimpleNamespace(limits=SimpleNamespace(file_mb=50.0, pdf_pages=2000)))
     assert limits == LoadLimits(max_file_bytes=50 * 1024 * 1024, max_pdf_pages=2000)
 
 

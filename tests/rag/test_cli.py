@@ -63,7 +63,7 @@ def test_ask_checks_dates_and_lengths_as_the_rest_api_does(rag_settings: Setting
     bad_date = runner.invoke(app, ["ask", "x", "--as-of", "2024-13-01", "--data-dir", data_dir])
     assert bad_date.exit_code == 2
     assert bad_date.stderr.strip() == "error: as_of: as_of wants YYYY-MM-DD, got '2024-13-01'"
-    limit = rag_settings.server_question_max_chars
+    limit = rag_settings.server.question_max_chars
     too_long = runner.invoke(app, ["ask", "x" * (limit + 1), "--data-dir", data_dir])
     assert too_long.exit_code == 2
     assert too_long.stderr.strip() == f"error: question: question longer than {limit} characters"

@@ -176,7 +176,7 @@ def running_server(settings: Settings, port: int | None = None) -> Iterator[Serv
     # Load the indexes before the first timed request.
     app.state.ctx.service.load()
     try:
-        yield Server(f"http://127.0.0.1:{port}", settings, app, settings.ingest_sources[0])
+        yield Server(f"http://127.0.0.1:{port}", settings, app, settings.ingest.sources[0])
     finally:
         srv.should_exit = True
         thread.join(timeout=15)

@@ -229,7 +229,7 @@ def test_login_cookie_is_secure_only_when_configured(ui_settings: Any, https_onl
     from civicrag.ui.server import create_app
     from fastapi.testclient import TestClient
 
-    settings = ui_settings.model_copy(update={"session_https_only": https_only})
+    settings = ui_settings.with_overrides(auth={"session_https_only": https_only})
     with TestClient(create_app(settings, with_ui=False), follow_redirects=False) as client:
         ok = client.post("/login", data={"username": "alice", "password": "alice-secret-1"})
         cookie = ok.headers["set-cookie"]
@@ -241,7 +241,7 @@ def test_open_demo_mode_needs_no_login_but_keeps_admin_closed(ui_settings: Any) 
     from civicrag.ui.server import create_app
     from fastapi.testclient import TestClient
 
-    settings = ui_settings.model_copy(update={"auth_mode": "open-demo", "users": {}})
+    settings = ui_settings.with_overrides(auth={"mode": "open-demo", "users": {}})
     with TestClient(create_app(settings, with_ui=False)) as client:
         status = client.get("/api/status")
         assert status.status_code == 200 and status.json()["user"] == {"name": "demo", "role": "staff"}
@@ -255,7 +255,7 @@ def test_users_mode_without_users_is_a_config_error(ui_settings: Any) -> None:
     from civicrag.settings import ConfigError
 
     with pytest.raises(ConfigError, match="no users"):
-        create_app(ui_settings.model_copy(update={"users": {}}), with_ui=False)
+        create_app(ui_settings.with_overrides(auth={"users": {}}), with_ui=False)
 
 
 def _gradio_call(http: httpx.Client, auth: tuple[str, str], name: str, data: list[Any]) -> str:

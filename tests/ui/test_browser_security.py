@@ -2,7 +2,7 @@
 served on another port of the same host, and that page fetches, posts a form, and calls Gradio's API.
 
 The victim is its own server over a one-document index (the attacks must not touch the shared one);
-the pages come from a second server on two more loopback ports, one of them listed in ``allowed_origins``.
+the pages come from a second server on two more loopback ports, one of them listed in ``server.allowed_origins``.
 """
 
 from __future__ import annotations

@@ -63,18 +63,18 @@ def logged(gap_server: Server) -> Iterator[dict[str, Any]]:
 
     out = CliRunner().invoke(
         cli, ["ask", "--log", HOURS_CLI_Q, "--data-dir", str(settings.data_dir)],
-        env={"CIVICRAG_ANSWER_THRESHOLD": "1.0", "CIVICRAG_CONFIG": ""},
+        env={"CIVICRAG_ANSWER__THRESHOLD": "1.0", "CIVICRAG_CONFIG": ""},
     )
     assert out.exit_code == 0, out.output
     # Not logged: a CLI question without --log.
     assert CliRunner().invoke(cli, ["ask", "운영시간", "--data-dir", str(settings.data_dir)],
-                              env={"CIVICRAG_ANSWER_THRESHOLD": "1.0", "CIVICRAG_CONFIG": ""}).exit_code == 0
+                              env={"CIVICRAG_ANSWER__THRESHOLD": "1.0", "CIVICRAG_CONFIG": ""}).exit_code == 0
 
     # The chat's calls (ui.web: respond logs the refusal under the answer's event id, 👍/👎 marks it).
     refused = ctx.service.ask(SLOPE_Q).to_dict()
     event = ctx.gaps.refused(refused, "bob", "chat", event="chat-refused")
     ctx.gaps.disliked(refused, "bob", "chat", event)
-    answering = RagService(settings.model_copy(update={"answer_threshold": 0.0}))
+    answering = RagService(settings.with_overrides(answer={"threshold": 0.0}))
     try:
         answered = answering.ask(WASTE_Q).to_dict()
     finally:

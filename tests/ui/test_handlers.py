@@ -39,7 +39,7 @@ class RecordingService:
 
 def stand_in_context(max_chars: int = 20) -> SimpleNamespace:
     users = SimpleNamespace(user=lambda name: BOB if name == "bob" else None, open_demo=False)
-    return SimpleNamespace(settings=SimpleNamespace(server_question_max_chars=max_chars), users=users,
+    return SimpleNamespace(settings=SimpleNamespace(server=SimpleNamespace(question_max_chars=max_chars)), users=users,
                            service=RecordingService(), gaps=None, local_token="right-token")
 
 

@@ -121,10 +121,10 @@ def test_two_workers_over_a_chroma_server_follow_a_cli_ingest(
 ) -> None:
     host, port = chroma_server
     env = {**os.environ, "CIVICRAG_DATA_DIR": str(tmp_path / "data"), "GRADIO_ANALYTICS_ENABLED": "False",
-           "CIVICRAG_CHROMA_HOST": host, "CIVICRAG_CHROMA_PORT": str(port),
-           "CIVICRAG_CHROMA_COLLECTION": "two-workers",
+           "CIVICRAG_CHROMA__HOST": host, "CIVICRAG_CHROMA__PORT": str(port),
+           "CIVICRAG_CHROMA__COLLECTION": "two-workers",
            # The admin console's re-ingest, in whichever worker takes the request, over the same folder.
-           "CIVICRAG_OPEN_DEMO_ROLE": "admin", "CIVICRAG_INGEST_SOURCES": json.dumps([str(docs)])}
+           "CIVICRAG_AUTH__OPEN_DEMO_ROLE": "admin", "CIVICRAG_INGEST__SOURCES": json.dumps([str(docs)])}
     ingest(env, docs)
     server = serve(env, "--workers", "2")
 

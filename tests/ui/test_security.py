@@ -94,7 +94,7 @@ def test_listed_origins_get_credentialed_cors(ui_settings: Any) -> None:
     from fastapi.testclient import TestClient
 
     intranet = "https://intranet.city.example"
-    settings = ui_settings.model_copy(update={"allowed_origins": [intranet]})
+    settings = ui_settings.with_overrides(server={"allowed_origins": [intranet]})
     with TestClient(create_app(settings, with_ui=False), base_url="http://civicrag.city.example") as client:
         pre = client.options("/api/documents/x",
                              headers={"Origin": intranet, "Access-Control-Request-Method": "DELETE"})

@@ -132,5 +132,5 @@ def test_users_and_server_settings_from_toml(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     settings = load_settings(config, data_dir=tmp_path)
-    assert settings.users["alice"].role == "admin" and settings.users["bob"].role == "staff"
-    assert settings.server_max_body_kb == 32 and settings.session_secret is not None
+    assert settings.auth.users["alice"].role == "admin" and settings.auth.users["bob"].role == "staff"
+    assert settings.server.max_body_kb == 32 and settings.auth.session_secret is not None

@@ -1,7 +1,7 @@
 """``POST /api/ask``: a question in, the JSON of ``civicrag ask --json`` out.
 
 The body is a ``civicrag.rag.request.AskRequest``, validated once with this site's question limit
-(``server_question_max_chars``); the handler checks nothing again. FastAPI validates a body model without a
+(``server.question_max_chars``); the handler checks nothing again. FastAPI validates a body model without a
 validation context, so ``ask_request`` reads the JSON itself and hands pydantic's errors to the app's 422
 handler exactly as FastAPI would.
 """
@@ -33,7 +33,7 @@ async def ask_request(request: Request, ctx: CtxDep, user: UserDep) -> AskReques
             [{"type": "json_invalid", "loc": ("body",), "msg": f"JSON decode error: {exc}", "input": {}}]
         ) from None
     try:
-        return AskRequest.model_validate(data, context={"max_chars": ctx.settings.server_question_max_chars})
+        return AskRequest.model_validate(data, context={"max_chars": ctx.settings.server.question_max_chars})
     except ValidationError as exc:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors, body=data) from None

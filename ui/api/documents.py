@@ -31,11 +31,11 @@ def api_status(user: UserDep, ctx: CtxDep) -> dict[str, Any]:
     info: dict[str, Any] = ctx.service.index_status()
     info["ingest"] = ctx.admin.job.snapshot()
     # An ingest in any process (the CLI, another worker, another host) holds the lease.
-    writer = live_holder(settings.manifest_path, INGEST, settings.ingest_lease_ttl_s)
+    writer = live_holder(settings.manifest_path, INGEST, settings.ingest.lease_ttl_s)
     info["ingest_lease"] = None if writer is None else {"pid": writer.pid, "host": writer.host, "since": writer.started}
     info["worker"] = os.getpid()
     info["user"] = {"name": user.name, "role": user.role}
-    info["auth_mode"] = settings.auth_mode
+    info["auth_mode"] = settings.auth.mode
     return info
 
 

@@ -14,7 +14,7 @@ router = APIRouter(tags=["admin"])
 
 
 def gap_log(ctx: CtxDep) -> GapLog:
-    """The content-gap log; 404 when the setting ``gap_log`` turned it off."""
+    """The content-gap log; 404 when the setting ``gaps.log`` turned it off."""
     if ctx.gaps is None:
         raise HTTPException(404, "the content-gap log is off (setting gap_log)")
     return ctx.gaps

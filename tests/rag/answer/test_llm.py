@@ -100,9 +100,7 @@ def _llm_service(rag_settings: Settings, service: Any, base_url: str) -> Any:
     """A service over the shared index whose answers come from the endpoint at ``base_url``."""
     from civicrag.rag.service import RagService
 
-    settings = rag_settings.model_copy(
-        update={"llm_base_url": base_url, "llm_model": "fake", "llm_timeout_s": 5.0}
-    )
+    settings = rag_settings.with_overrides(llm={"base_url": base_url, "model": "fake", "timeout_s": 5.0})
     return RagService(settings, store=service.store, embedder=service.embedder)
 
 

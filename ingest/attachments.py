@@ -54,22 +54,6 @@ def file_label(path: Path) -> tuple[str, str] | None:
     return m.group("stem"), table_label(num, branch)
 
 
-def parent_document(path: Path, names: set[str] | None = None) -> Path | None:
-    """The document an attachment file belongs to: ``<stem>.<ext>`` beside it (any readable format)."""
-    from civicrag.ingest.loaders import SUPPORTED_SUFFIXES
-
-    found = file_label(path)
-    if found is None:
-        return None
-    stem = found[0]
-    for suffix in sorted(SUPPORTED_SUFFIXES):
-        candidate = path.with_name(stem + suffix)
-        present = candidate.name in names if names is not None else candidate.is_file()
-        if present and file_label(candidate) is None:
-            return candidate
-    return None
-
-
 def attachment_files(document: Path) -> list[tuple[str, Path]]:
     """``(label, path)`` of the attachment files laid beside ``document``, in label order."""
     try:

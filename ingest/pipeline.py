@@ -34,7 +34,6 @@ from civicrag.ingest.attachments import (
     attachment_files,
     chunk_attachments,
     file_label,
-    parent_document,
     title_label,
 )
 from civicrag.ingest.chunking import chunk_document
@@ -46,6 +45,7 @@ from civicrag.ingest.loaders import (
     extract_file,
     iter_candidate_files,
     load_file,
+    parent_document,
     sidecar_paths,
 )
 from civicrag.ingest.loaders.ocr import OcrOptions, installed_languages

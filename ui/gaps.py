@@ -43,6 +43,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from civicrag.legal import grammar
 from civicrag.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,9 +114,7 @@ def _refusal_patterns() -> list[tuple[str, re.Pattern[str]]]:
 
 _PATTERNS = _refusal_patterns()
 # If rag's wording changes beyond the templates: an attachment label and the 「title」 or "title" near it.
-_ATTACHMENT = re.compile(
-    r"(\[(?:별표|별지|Table|Schedule|Appendix|Attachment)[^\]\n]{0,40}\][^\n「」\"'(),，.;:]{0,80})"
-)
+_ATTACHMENT = grammar.ATTACHMENT_IN_TEXT
 _QUOTED_TITLE = re.compile(r"「([^」\n]{2,200})」|\"([^\"\n]{2,200})\"")
 
 

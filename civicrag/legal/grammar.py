@@ -179,6 +179,11 @@ TABLE_NUMBER = re.compile(r"^(\d+)(?:\s*의\s*(\d+))?$")
 FILE_LABEL = re.compile(r"^(?P<stem>.+)\.(?P<kind>별표|별지)(?P<num>\d+)?(?:의(?P<branch>\d+))?$")
 #: "[별표 5] 공영주차장 요금", "[별표] …", "[별지 제1호서식] 신청서", "[별표 2의3] …" (an attachment's title).
 TITLE_LABEL = re.compile(r"^\s*\[\s*(?P<kind>별표|별지)\s*(?P<inner>[^\]]*)\]\s*(?P<rest>.*)$")
+#: An attachment label in running text with the words after it, as an answer names it: "[별표 5] 공영주차장
+#: 요금", "[Table 2] Fees" (Korean and English labels; up to the next quote, bracket or clause mark).
+ATTACHMENT_IN_TEXT = re.compile(
+    r"(\[(?:별표|별지|Table|Schedule|Appendix|Attachment)[^\]\n]{0,40}\][^\n「」\"'(),，.;:]{0,80})"
+)
 #: A form's number inside its brackets: "제1호서식", "1호", "제2호의2서식".
 FORM_NUMBER = re.compile(r"^제?\s*(\d+)\s*호(?:\s*의\s*(\d+))?\s*(?:서식)?$")
 #: References in a provision's text: "별표 5와 같다", "별표5", "별표 2의3".

@@ -9,6 +9,7 @@ Public surface::
     load_file(path, root, limits, ocr=None) -> Document   # raises IngestError(one-line reason)
     extract_file(path, limits, ocr=None) -> Extracted     # the text before it is a Document (attachments)
     iter_candidate_files(paths) -> (file, root) ...  # what to try loading, unsupported files included
+    parent_document(path, names=None) -> Path | None  # the document an attachment file (doc.별표5.hwp) belongs to
 
 ``IngestError`` messages never contain the path: the caller prefixes it.
 """
@@ -19,7 +20,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from civicrag.ingest.attachments import parent_document
+from civicrag.ingest.attachments import file_label
 from civicrag.ingest.documents import Document, IngestError
 from civicrag.ingest.loaders.common import MB, Extracted, LoadLimits, is_sidecar, read_limited, sidecar_paths
 from civicrag.ingest.loaders.docx import extract_docx
@@ -38,6 +39,7 @@ __all__ = [
     "extract_file",
     "iter_candidate_files",
     "load_file",
+    "parent_document",
     "sidecar_paths",
 ]
 
@@ -53,6 +55,23 @@ _FORMAT_OF_SUFFIX = {
     ".docx": "docx",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_FORMAT_OF_SUFFIX)
+
+
+def parent_document(path: Path, names: set[str] | None = None) -> Path | None:
+    """The document an attachment file belongs to: ``<stem>.<ext>`` beside it (any format a loader reads).
+
+    It lives with the loaders because it asks which suffixes they read; the attachment grammar
+    (``file_label``) is ingest.attachments'."""
+    found = file_label(path)
+    if found is None:
+        return None
+    stem = found[0]
+    for suffix in sorted(SUPPORTED_SUFFIXES):
+        candidate = path.with_name(stem + suffix)
+        present = candidate.name in names if names is not None else candidate.is_file()
+        if present and file_label(candidate) is None:
+            return candidate
+    return None
 
 # A sidecar is a few lines of YAML; anything bigger is a mistake, not metadata.
 _MAX_SIDECAR_BYTES = 1 * MB

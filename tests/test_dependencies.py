@@ -92,7 +92,7 @@ def declared() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
             if requirement_name(requirement) == canonical(project["name"]):
                 inner = re.search(r"\[(.*)\]", requirement)
                 assert inner, requirement
-                names |= {n for e in inner.group(1).split(",") for n in expand(e.strip())}
+                names.update(*(expand(e.strip()) for e in inner.group(1).split(",")))
             else:
                 names.add(requirement_name(requirement))
         return frozenset(names)
